@@ -1,0 +1,34 @@
+// 16550 UART on I/O ports (COM1 at 0x3f8): the kernel console on every
+// machine type QEMU offers (microvm, q35, pc).
+import { inb, outb, pause } from "../../arch/x86_64/cpu";
+
+export const COM1: u32 = 0x3f8;
+
+const DATA: u32 = 0;
+const INTERRUPT_ENABLE: u32 = 1;
+const FIFO_CONTROL: u32 = 2;
+const LINE_CONTROL: u32 = 3;
+const MODEM_CONTROL: u32 = 4;
+const LINE_STATUS: u32 = 5;
+const TRANSMIT_EMPTY: u32 = 0x20;
+// A stuck or absent UART must not hang the kernel: give up on a byte after this.
+const MAX_TRANSMIT_SPINS: u32 = 100000;
+
+/** 115200 8N1, FIFOs on, interrupts off (the console polls). */
+export function uartInit(base: u32): void {
+  outb(base + INTERRUPT_ENABLE, 0);
+  outb(base + LINE_CONTROL, 0x80); // divisor latch
+  outb(base + DATA, 1); // 115200 baud
+  outb(base + INTERRUPT_ENABLE, 0);
+  outb(base + LINE_CONTROL, 0x03);
+  outb(base + FIFO_CONTROL, 0xc7);
+  outb(base + MODEM_CONTROL, 0x03);
+}
+
+export function uartWrite(base: u32, byte: u8): void {
+  for (let spins: u32 = 0; spins < MAX_TRANSMIT_SPINS; spins++) {
+    if (inb(base + LINE_STATUS) & TRANSMIT_EMPTY) break;
+    pause();
+  }
+  outb(base + DATA, byte);
+}

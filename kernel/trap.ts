@@ -1,0 +1,98 @@
+// Every interrupt and exception lands here (from loader/trap.c) with the
+// saved registers. No device interrupts are enabled yet, so anything that
+// arrives is a CPU exception or a stray vector: report it and panic.
+import { framePointer, readCr2, readCr3 } from "../arch/x86_64/cpu";
+import {
+  FRAME_CS, FRAME_ERROR, FRAME_GPR_COUNT, FRAME_GPR_NAMES, FRAME_RBP, FRAME_RFLAGS,
+  FRAME_RIP, FRAME_RSP, FRAME_SS, FRAME_VECTOR,
+} from "../arch/x86_64/trapframe";
+import { Log } from "./log";
+import { panicBegin, panicEnd } from "./panic";
+import { printSymbol } from "./backtrace";
+
+// Mnemonic and name of the CPU exceptions, 0..21, one "#XX name" each.
+const EXCEPTION_NAMES: StaticArray<string> = [
+  "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+  "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+  "coprocessor segment overrun", "#TS invalid TSS", "#NP segment not present",
+  "#SS stack fault", "#GP general protection", "#PF page fault", "reserved",
+  "#MF x87 floating point", "#AC alignment check", "#MC machine check",
+  "#XM SIMD floating point", "#VE virtualization", "#CP control protection",
+];
+
+function printRegister(name: string, value: u64): void {
+  Log.str(name);
+  Log.str(" ");
+  Log.hex(value);
+}
+
+function printPageFaultCause(error: u64): void {
+  Log.str("  page fault: ");
+  Log.str(error & 1 ? "protection violation" : "page not present");
+  Log.str(error & 2 ? ", write" : ", read");
+  if (error & 16) Log.str(", instruction fetch");
+  Log.newline();
+}
+
+export function onTrap(frame: usize): void {
+  let vector = load<u64>(frame + FRAME_VECTOR);
+  let error = load<u64>(frame + FRAME_ERROR);
+  let rip = load<u64>(frame + FRAME_RIP);
+  panicBegin();
+  Log.str("\nwisp: panic: CPU exception ");
+  Log.dec(vector);
+  Log.str(" (");
+  // A StaticArray of literals lives in static data: indexing it does not allocate.
+  Log.str(vector < <u64>EXCEPTION_NAMES.length ? EXCEPTION_NAMES[<i32>vector] : "unexpected interrupt");
+  Log.str(") error ");
+  Log.hexWidth(error, 4);
+  Log.newline();
+  Log.str("  ");
+  printRegister("rip", rip);
+  Log.str(" ");
+  printSymbol(rip);
+  Log.newline();
+  Log.str("  ");
+  printRegister("cr2", readCr2());
+  Log.str(" ");
+  printRegister("cr3", readCr3());
+  Log.str(" ");
+  printRegister("rflags", load<u64>(frame + FRAME_RFLAGS));
+  Log.newline();
+  Log.str("  ");
+  printRegister("cs", load<u64>(frame + FRAME_CS));
+  Log.str(" ");
+  printRegister("ss", load<u64>(frame + FRAME_SS));
+  Log.str(" ");
+  printRegister("rsp", load<u64>(frame + FRAME_RSP));
+  Log.newline();
+  if (vector == 14) printPageFaultCause(error);
+  // General registers, four per line, rax first.
+  let printed: u32 = 0;
+  for (let i = <i32>FRAME_GPR_COUNT - 1; i >= 0; i--) {
+    if (printed % 4 == 0) Log.str("  ");
+    Log.strSlice(FRAME_GPR_NAMES, i * 3, i * 3 + 3);
+    Log.str(" ");
+    Log.hex(load<u64>(frame + <usize>i * 8));
+    printed++;
+    Log.str(printed % 4 == 0 ? "\n" : " ");
+  }
+  if (printed % 4 != 0) Log.newline();
+  panicEnd(rip, load<u64>(frame + FRAME_RBP));
+}
+
+// wasm2c's trap kinds (wasm-rt.h wasm_rt_trap_t).
+const WASM_TRAP_NAMES: StaticArray<string> = [
+  "none", "out-of-bounds memory access", "integer overflow", "integer divide by zero",
+  "invalid conversion", "unreachable executed", "invalid indirect call",
+  "uncaught exception", "call stack exhausted",
+];
+
+/** A wasm trap raised by the generated code (division by zero, unreachable...). */
+export function onWasmTrap(kind: u32): void {
+  panicBegin();
+  Log.str("\nwisp: panic: wasm trap: ");
+  Log.str(kind < <u32>WASM_TRAP_NAMES.length ? WASM_TRAP_NAMES[<i32>kind] : "unknown");
+  Log.newline();
+  panicEnd(0, framePointer());
+}

@@ -1,0 +1,117 @@
+/* The AS kernel's "arch" imports (declared in arch/x86_64/cpu.ts): one
+ * privileged instruction each, inlined into their AS callers by LTO. */
+#include "wisp.h"
+#include "wasm-rt.h"
+#include "kernel.h"
+
+struct Z_arch_instance_t;
+#define ARCH struct Z_arch_instance_t *unused
+
+void Z_archZ_outb(ARCH, u32 port, u32 v) { (void)unused; __asm__ volatile("outb %b0, %w1" ::"a"(v), "Nd"(port)); }
+void Z_archZ_outw(ARCH, u32 port, u32 v) { (void)unused; __asm__ volatile("outw %w0, %w1" ::"a"(v), "Nd"(port)); }
+void Z_archZ_outl(ARCH, u32 port, u32 v) { (void)unused; __asm__ volatile("outl %0, %w1" ::"a"(v), "Nd"(port)); }
+u32 Z_archZ_inb(ARCH, u32 port) { (void)unused; u8 v; __asm__ volatile("inb %w1, %0" : "=a"(v) : "Nd"(port)); return v; }
+u32 Z_archZ_inw(ARCH, u32 port) { (void)unused; u16 v; __asm__ volatile("inw %w1, %0" : "=a"(v) : "Nd"(port)); return v; }
+u32 Z_archZ_inl(ARCH, u32 port) { (void)unused; u32 v; __asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+u64 Z_archZ_rdtsc(ARCH) {
+  (void)unused;
+  u32 lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((u64)hi << 32) | lo;
+}
+
+void Z_archZ_cpuid(ARCH, u32 leaf, u32 subleaf, u32 out) {
+  (void)unused;
+  u32 a, b, c, d;
+  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
+  u32 *p = as_to_virt(out);
+  p[0] = a;
+  p[1] = b;
+  p[2] = c;
+  p[3] = d;
+}
+
+void Z_archZ_halt(ARCH) { (void)unused; __asm__ volatile("hlt"); }
+void Z_archZ_pause(ARCH) { (void)unused; __asm__ volatile("pause"); }
+void Z_archZ_interruptsOff(ARCH) { (void)unused; __asm__ volatile("cli" ::: "memory"); }
+
+#define READ_CR(n)                                        \
+  u64 Z_archZ_readCr##n(ARCH) {                           \
+    (void)unused;                                         \
+    u64 v;                                                \
+    __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));     \
+    return v;                                             \
+  }
+READ_CR(0)
+READ_CR(2)
+READ_CR(3)
+READ_CR(4)
+
+void Z_archZ_invalidatePage(ARCH, u64 virt) {
+  (void)unused;
+  __asm__ volatile("invlpg (%0)" ::"r"(virt) : "memory");
+}
+
+u64 Z_archZ_framePointer(ARCH) {
+  (void)unused;
+  return (u64)__builtin_frame_address(0);
+}
+
+struct __attribute__((packed)) descriptor_pointer {
+  u16 limit;
+  u64 base;
+};
+
+void Z_archZ_loadGdt(ARCH, u32 base, u32 limit) {
+  (void)unused;
+  struct descriptor_pointer p = {(u16)limit, (u64)as_to_virt(base)};
+  __asm__ volatile(
+      "lgdt %0\n\t"
+      "mov %1, %%ds\n\t"
+      "mov %1, %%es\n\t"
+      "mov %1, %%ss\n\t"
+      "pushq %2\n\t"
+      "lea 1f(%%rip), %%rax\n\t"
+      "pushq %%rax\n\t"
+      "lretq\n"
+      "1:"
+      :
+      : "m"(p), "r"((u64)GDT_KERNEL_DATA), "i"(GDT_KERNEL_CODE)
+      : "rax", "memory");
+}
+
+void Z_archZ_loadIdt(ARCH, u32 base, u32 limit) {
+  (void)unused;
+  struct descriptor_pointer p = {(u16)limit, (u64)as_to_virt(base)};
+  __asm__ volatile("lidt %0" ::"m"(p) : "memory");
+}
+
+void Z_archZ_loadTaskRegister(ARCH, u32 selector) {
+  (void)unused;
+  __asm__ volatile("ltr %w0" ::"r"(selector) : "memory");
+}
+
+extern const u64 trap_stub_table[256];
+u64 Z_archZ_trapStubAddress(ARCH, u32 vector) {
+  (void)unused;
+  return vector < 256 ? trap_stub_table[vector] : 0;
+}
+
+extern const u8 __ksymtab_start[];
+extern const u8 _text_start[], _text_end[];
+extern const u8 _kernel_phys_end[];
+u32 Z_archZ_kernelSymbolTable(ARCH) { (void)unused; return virt_to_as(__ksymtab_start); }
+u32 Z_archZ_kernelPhysEnd(ARCH) { (void)unused; return (u32)(u64)_kernel_phys_end; }
+u64 Z_archZ_kernelTextStart(ARCH) { (void)unused; return (u64)_text_start; }
+u64 Z_archZ_kernelTextEnd(ARCH) { (void)unused; return (u64)_text_end; }
+
+void Z_archZ_debugExit(ARCH, u32 status) {
+  (void)unused;
+  port_out32(0xf4, status);
+}
+
+void Z_archZ_triggerDoubleFault(ARCH) {
+  (void)unused;
+  __asm__ volatile("xor %%esp, %%esp\n\tint3" ::: "memory");
+}

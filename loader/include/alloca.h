@@ -1,0 +1,4 @@
+#ifndef WISP_ALLOCA_H
+#define WISP_ALLOCA_H
+#define alloca(n) __builtin_alloca(n)
+#endif

@@ -1,0 +1,131 @@
+/**
+ * The boot header: disk sector 1, read by the MBR loader (arch/x86_64/mbr.S)
+ * to 0x7e00. It says where the kernel is on disk and in memory, and holds the
+ * kernel command line, which stays there in memory for the kernel to read
+ * (hvm_start_info.cmdline_paddr = 0x7e80). Layout (little endian):
+ *
+ *   0x000  8  magic "WISPBOOT"
+ *   0x008  2  format version (1)
+ *   0x00a  2  header size in bytes (512)
+ *   0x00c  4  flags (0)
+ *   0x010  8  kernel start LBA
+ *   0x018  4  kernel sector count
+ *   0x01c  4  CRC-32 of the kernel blob (tools only; the MBR does not check)
+ *   0x020  8  physical load address of the blob
+ *   0x028  8  physical 32-bit entry address (PVH)
+ *   0x030  8  kernel blob size in bytes
+ *   0x038  2  command line offset (0x80)
+ *   0x03a  2  command line field size (384, including the NUL)
+ *   0x03c 68  reserved, zero
+ *   0x080 384 command line, NUL-terminated, zero-padded
+ *
+ * The MBR checks magic and version and uses LBA, count, load and entry; the
+ * high halves of the u64 fields must be zero for it.
+ */
+import { ImageError } from "./errors.js";
+import { u64, setU64, view } from "./bytes.js";
+
+export const SECTOR_SIZE = 512;
+export const BOOT_HEADER_LBA = 1;
+export const BOOT_HEADER_OFFSET = BOOT_HEADER_LBA * SECTOR_SIZE;
+export const BOOT_HEADER_MAGIC = "WISPBOOT";
+export const BOOT_HEADER_VERSION = 1;
+export const CMDLINE_OFFSET = 0x80;
+export const CMDLINE_FIELD_SIZE = SECTOR_SIZE - CMDLINE_OFFSET;
+/** Longest command line in bytes (UTF-8), leaving room for the NUL. */
+export const CMDLINE_MAX_BYTES = CMDLINE_FIELD_SIZE - 1;
+/** Where the MBR loads the header; the kernel finds the command line here. */
+export const BOOT_HEADER_LOAD_ADDR = 0x7e00;
+
+export interface BootHeader {
+  kernelLba: number;
+  kernelSectors: number;
+  kernelBytes: number;
+  kernelCrc32: number;
+  loadAddr: number;
+  entryAddr: number;
+  cmdline: string;
+}
+
+const MAGIC_BYTES = new TextEncoder().encode(BOOT_HEADER_MAGIC);
+
+/** Command line bytes, or an ImageError explaining why it cannot be stored. */
+export function encodeCmdline(cmdline: string): Uint8Array {
+  for (const ch of cmdline) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 0x20 || c === 0x7f) {
+      throw new ImageError(`command line contains control character 0x${c.toString(16).padStart(2, "0")}`);
+    }
+  }
+  const bytes = new TextEncoder().encode(cmdline);
+  if (bytes.length > CMDLINE_MAX_BYTES) {
+    throw new ImageError(`command line is ${bytes.length} bytes; the boot header holds at most ${CMDLINE_MAX_BYTES}`);
+  }
+  return bytes;
+}
+
+export function encodeBootHeader(h: BootHeader): Uint8Array {
+  const fits32 = (n: number, what: string): void => {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new ImageError(`${what} ${n} does not fit the MBR loader's 32 bits`);
+  };
+  fits32(h.kernelLba, "kernel LBA");
+  fits32(h.kernelSectors, "kernel sector count");
+  fits32(h.loadAddr, "load address");
+  fits32(h.entryAddr, "entry address");
+  const sector = new Uint8Array(SECTOR_SIZE);
+  const dv = view(sector);
+  sector.set(MAGIC_BYTES, 0);
+  dv.setUint16(0x08, BOOT_HEADER_VERSION, true);
+  dv.setUint16(0x0a, SECTOR_SIZE, true);
+  dv.setUint32(0x0c, 0, true);
+  setU64(dv, 0x10, h.kernelLba, true);
+  dv.setUint32(0x18, h.kernelSectors, true);
+  dv.setUint32(0x1c, h.kernelCrc32 >>> 0, true);
+  setU64(dv, 0x20, h.loadAddr, true);
+  setU64(dv, 0x28, h.entryAddr, true);
+  setU64(dv, 0x30, h.kernelBytes, true);
+  dv.setUint16(0x38, CMDLINE_OFFSET, true);
+  dv.setUint16(0x3a, CMDLINE_FIELD_SIZE, true);
+  sector.set(encodeCmdline(h.cmdline), CMDLINE_OFFSET);
+  return sector;
+}
+
+export function hasBootHeaderMagic(sector: Uint8Array): boolean {
+  return sector.length >= 8 && MAGIC_BYTES.every((b, i) => sector[i] === b);
+}
+
+export function decodeBootHeader(sector: Uint8Array): BootHeader {
+  if (sector.length < SECTOR_SIZE || !hasBootHeaderMagic(sector)) {
+    throw new ImageError(`no Wisp boot header (magic "${BOOT_HEADER_MAGIC}") in sector ${BOOT_HEADER_LBA}`);
+  }
+  const dv = view(sector);
+  const version = dv.getUint16(0x08, true);
+  if (version !== BOOT_HEADER_VERSION) {
+    throw new ImageError(`boot header version ${version} is not supported (want ${BOOT_HEADER_VERSION})`);
+  }
+  const cmdOff = dv.getUint16(0x38, true);
+  const cmdSize = dv.getUint16(0x3a, true);
+  if (cmdOff !== CMDLINE_OFFSET || cmdSize !== CMDLINE_FIELD_SIZE) {
+    throw new ImageError(`boot header command line field at ${cmdOff}+${cmdSize} is not the expected ${CMDLINE_OFFSET}+${CMDLINE_FIELD_SIZE}`);
+  }
+  const field = sector.subarray(CMDLINE_OFFSET, CMDLINE_OFFSET + CMDLINE_FIELD_SIZE);
+  const nul = field.indexOf(0);
+  if (nul < 0) throw new ImageError("boot header command line is not NUL-terminated");
+  return {
+    kernelLba: u64(dv, 0x10, true, "kernel LBA"),
+    kernelSectors: dv.getUint32(0x18, true),
+    kernelCrc32: dv.getUint32(0x1c, true),
+    loadAddr: u64(dv, 0x20, true, "load address"),
+    entryAddr: u64(dv, 0x28, true, "entry address"),
+    kernelBytes: u64(dv, 0x30, true, "kernel size"),
+    cmdline: new TextDecoder().decode(field.subarray(0, nul)),
+  };
+}
+
+/** Replaces the command line of an encoded header sector in place. */
+export function writeCmdline(sector: Uint8Array, cmdline: string): void {
+  decodeBootHeader(sector); // refuse anything that is not a valid header
+  const bytes = encodeCmdline(cmdline);
+  sector.fill(0, CMDLINE_OFFSET, CMDLINE_OFFSET + CMDLINE_FIELD_SIZE);
+  sector.set(bytes, CMDLINE_OFFSET);
+}
