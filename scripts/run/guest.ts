@@ -1,0 +1,109 @@
+// Boots a Wisp guest in QEMU, relays or captures its serial console, and
+// reports its exit status, the in-guest boot time and the QEMU wall time.
+import { spawn } from "node:child_process";
+import { chooseAccelerator, type AcceleratorChoice, type AcceleratorDecision } from "./accelerator.ts";
+import { guestStatusFromQemuExit, qemuArgs, type GuestConfig, type Machine } from "./qemu.ts";
+
+export interface RunOptions {
+  kernel?: string;
+  image?: string;
+  imageFormat?: "qcow2" | "raw";
+  machine?: Machine;
+  accel?: AcceleratorChoice;
+  memory?: string;
+  smp?: number;
+  cmdline?: string;
+  extraArgs?: string[];
+  /** Kill QEMU after this many milliseconds (0: never). */
+  timeoutMs?: number;
+  /** Copy the serial console to this process's stdout as it arrives. */
+  echo?: boolean;
+  qemuBinary?: string;
+}
+
+export interface RunResult {
+  /** The guest's exit status, or null if QEMU failed or was killed. */
+  status: number | null;
+  qemuExitCode: number | null;
+  output: string;
+  stderr: string;
+  timedOut: boolean;
+  /** QEMU process start to exit, in milliseconds. */
+  wallMs: number;
+  /** Milliseconds from QEMU start to the guest's boot line on the console. */
+  bootLineAtMs: number | null;
+  /** The guest's own figure from "wisp: booted in <ms> ms". */
+  guestBootMs: number | null;
+  accelerator: AcceleratorDecision;
+  args: string[];
+}
+
+const BOOT_LINE = /wisp: booted in ([0-9]+(?:\.[0-9]+)?) ms/;
+
+export function parseBootLine(output: string): number | null {
+  const match = BOOT_LINE.exec(output);
+  return match ? Number(match[1]) : null;
+}
+
+export function runGuest(options: RunOptions): Promise<RunResult> {
+  const accelerator = chooseAccelerator(options.accel ?? "auto");
+  const config: GuestConfig = {
+    kernel: options.kernel,
+    image: options.image,
+    imageFormat: options.imageFormat,
+    machine: options.machine ?? (options.image !== undefined ? "q35" : "microvm"),
+    accelerator: accelerator.accelerator,
+    memory: options.memory ?? "128M",
+    smp: options.smp ?? 1,
+    cmdline: options.cmdline,
+    extraArgs: options.extraArgs ?? [],
+  };
+  const args = qemuArgs(config);
+  const started = process.hrtime.bigint();
+  const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
+
+  return new Promise((resolve, reject) => {
+    const qemu = spawn(options.qemuBinary ?? "qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let stderr = "";
+    let bootLineAtMs: number | null = null;
+    let timedOut = false;
+    const timer =
+      options.timeoutMs && options.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            qemu.kill("SIGKILL");
+          }, options.timeoutMs)
+        : undefined;
+    qemu.stdout.on("data", (chunk: Buffer) => {
+      const text = chunk.toString("latin1");
+      output += text;
+      if (bootLineAtMs === null && BOOT_LINE.test(output)) bootLineAtMs = elapsedMs();
+      if (options.echo) process.stdout.write(chunk);
+    });
+    qemu.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (options.echo) process.stderr.write(chunk);
+    });
+    qemu.on("error", (error) => {
+      if (timer) clearTimeout(timer);
+      reject(new Error(`cannot start QEMU: ${error.message}`));
+    });
+    qemu.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      const cleaned = output.replace(/\r\n/g, "\n");
+      resolve({
+        status: timedOut ? null : guestStatusFromQemuExit(code),
+        qemuExitCode: code,
+        output: cleaned,
+        stderr,
+        timedOut,
+        wallMs: elapsedMs(),
+        bootLineAtMs,
+        guestBootMs: parseBootLine(cleaned),
+        accelerator,
+        args,
+      });
+    });
+  });
+}
