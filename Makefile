@@ -46,23 +46,28 @@ kernel: $(BUILD)/kernel.elf
 $(BUILD)/kernel.wasm: $(AS_SOURCES) $(ASC) | $(BUILD)
 	$(ASC) $(AS_ENTRY) $(ASC_FLAGS) -o $@ --textFile $(BUILD)/kernel.wat
 
-# wasm2c writes kernel.c and kernel.h; the post-processed C is what we compile.
+# wasm2c writes kernel.raw.c and kernel.raw.h; the post-processed C is what we
+# compile. kernel.h (the imports and exports) is replaced only when it changes,
+# so editing an AS function does not recompile the loader's C files.
 $(BUILD)/kernel.raw.c: $(BUILD)/kernel.wasm
 	$(WASM2C) $< -n kernel -o $@
-	mv $(BUILD)/kernel.raw.h $(BUILD)/kernel.h
+
+$(BUILD)/kernel.h: $(BUILD)/kernel.raw.c
+	cmp -s $(BUILD)/kernel.raw.h $@ || cp $(BUILD)/kernel.raw.h $@
 
 $(BUILD)/kernel.c $(BUILD)/kernel.names.json: $(BUILD)/kernel.raw.c scripts/build/postprocessKernelC.ts scripts/build/wasmNames.ts
 	$(TSX) scripts/build/postprocessKernelC.ts $(BUILD)/kernel.wasm $< $(BUILD)/kernel.c $(BUILD)/kernel.names.json
 	sed -i 's/#include "kernel.raw.h"/#include "kernel.h"/' $(BUILD)/kernel.c
 
+
 $(BUILD)/include/wasm-rt.h: /usr/include/wasm-rt.h | $(BUILD)
 	mkdir -p $(BUILD)/include && cp $< $@
 
-$(OBJ)/kernel.o: $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h
+$(OBJ)/kernel.o: $(BUILD)/kernel.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(KERNEL_C_FLAGS) -c $< -o $@
 
-$(OBJ)/loader/%.o: loader/%.c $(wildcard loader/*.h) arch/x86_64/layout.h $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h
+$(OBJ)/loader/%.o: loader/%.c $(wildcard loader/*.h) arch/x86_64/layout.h $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
