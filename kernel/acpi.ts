@@ -73,7 +73,8 @@ function sleepTypeS5(dsdt: usize): i32 {
   return -1;
 }
 
-/** Powers off through ACPI; returns false if it could not (or it did not take). */
+/** Requests S5 through ACPI; false when there is no way to. QEMU acts on the
+ * request asynchronously, so the caller waits a little before giving up. */
 export function acpiPowerOff(): bool {
   let fadt = findTable(SIGNATURE_FACP);
   if (fadt == 0) return false;
@@ -101,5 +102,5 @@ export function acpiPowerOff(): bool {
     let pm1b = load<u32>(fadt, 68);
     if (pm1b != 0) outw(pm1b, ((<u32>slpTyp & 7) << 10) | (1 << 13));
   }
-  return false; // still running: the write did not power off
+  return true;
 }

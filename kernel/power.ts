@@ -1,9 +1,10 @@
 // Ending the VM with an exit status: isa-debug-exit when QEMU has one (the
 // runner adds it, and maps QEMU's (status << 1) | 1 back to status), ACPI S5
 // otherwise, and a halted CPU if both fail.
-import { debugExit, halt, interruptsOff } from "../arch/x86_64/cpu";
+import { debugExit, halt, interruptsOff, pause, rdtsc } from "../arch/x86_64/cpu";
 import { acpiPowerOff } from "./acpi";
 import { Log } from "./log";
+import { Tsc } from "./time/tsc";
 
 export const EXIT_SUCCESS: u32 = 0;
 /** Status of every kernel panic (fault, abort, failed check). */
@@ -15,6 +16,13 @@ export function powerOff(status: u32): void {
   Log.dec(status);
   Log.newline();
   debugExit(status);
-  if (!acpiPowerOff()) Log.line("wisp: no way to power off; halting");
+  if (acpiPowerOff()) {
+    // The hypervisor acts on the request asynchronously: give it a second.
+    let deadline = rdtsc() + Tsc.hz;
+    while (rdtsc() < deadline) pause();
+    Log.line("wisp: ACPI power-off did not take effect; halting");
+  } else {
+    Log.line("wisp: no way to power off (no isa-debug-exit, no ACPI); halting");
+  }
   while (true) halt();
 }

@@ -5,7 +5,7 @@
  * boot drive in DL. We:
  *   1. enable A20 and read the boot header (disk LBA 1) to 0x7e00,
  *   2. read the kernel blob with int 13h extended reads, 64 sectors at a time,
- *      into a bounce buffer at 0x10000 and copy each chunk to its physical
+ *      into a bounce buffer at 0x8000 and copy each chunk to its physical
  *      load address (>= 1 MiB) through unreal mode,
  *   3. collect the BIOS e820 memory map (int 15h, eax=e820h),
  *   4. fill an hvm_start_info at 0x7000 (PVH boot protocol),
@@ -13,7 +13,8 @@
  *      interrupts off, and jump to the kernel's PVH entry with EBX = 0x7000.
  *
  * The disk layout and the low-memory map are described in docs/disk-image.md;
- * the constants below must match scripts/image/bootHeader.ts.
+ * the constants below must match scripts/image/bootHeader.ts and
+ * scripts/image/lowMemory.ts (tests/image/lowMemory.test.ts checks).
  *
  * Bytes 440..511 (disk signature, partition table, 55 AA) belong to the image
  * builder: the code must end before 440 (.org below enforces it).
@@ -21,7 +22,7 @@
 
         .set START_INFO,   0x7000   /* struct hvm_start_info (56 bytes)      */
         .set E820_MAP,     0x7040   /* e820 entries, 24 bytes each           */
-        .set E820_MAX,     96       /* entries that fit below STACK_TOP area */
+        .set E820_MAX,     96       /* table ends at 0x7940, below the MBR   */
         .set STACK_TOP,    0x7000   /* real-mode stack grows down from here  */
         .set HEADER,       0x7e00   /* boot header sector (LBA 1)            */
         .set BOUNCE,       0x8000   /* bounce buffer 0x8000..0xffff          */
@@ -76,7 +77,7 @@ _start:
 2:
         lgdt    gdtr
 
-        /* Boot header: the preset DAP reads 1 sector from LBA 1 to 07e0:0000. */
+        /* Boot header: the preset DAP reads 1 sector from LBA 1 to 0000:7e00. */
         call    read_disk
         cmpl    $0x50534957, HDR_MAGIC_LO       /* "WISP" */
         jne     bad_header

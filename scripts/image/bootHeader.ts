@@ -47,6 +47,24 @@ export interface BootHeader {
   cmdline: string;
 }
 
+/** Byte offsets of the header fields (the MBR hard-codes the ones it uses). */
+export const HEADER_FIELDS = {
+  magic: 0x00,
+  version: 0x08,
+  headerSize: 0x0a,
+  flags: 0x0c,
+  kernelLba: 0x10,
+  kernelSectors: 0x18,
+  kernelCrc32: 0x1c,
+  loadAddr: 0x20,
+  entryAddr: 0x28,
+  kernelBytes: 0x30,
+  cmdlineOffset: 0x38,
+  cmdlineSize: 0x3a,
+  cmdline: CMDLINE_OFFSET,
+} as const;
+
+const F = HEADER_FIELDS;
 const MAGIC_BYTES = new TextEncoder().encode(BOOT_HEADER_MAGIC);
 
 /** Command line bytes, or an ImageError explaining why it cannot be stored. */
@@ -74,18 +92,18 @@ export function encodeBootHeader(h: BootHeader): Uint8Array {
   fits32(h.entryAddr, "entry address");
   const sector = new Uint8Array(SECTOR_SIZE);
   const dv = view(sector);
-  sector.set(MAGIC_BYTES, 0);
-  dv.setUint16(0x08, BOOT_HEADER_VERSION, true);
-  dv.setUint16(0x0a, SECTOR_SIZE, true);
-  dv.setUint32(0x0c, 0, true);
-  setU64(dv, 0x10, h.kernelLba, true);
-  dv.setUint32(0x18, h.kernelSectors, true);
-  dv.setUint32(0x1c, h.kernelCrc32 >>> 0, true);
-  setU64(dv, 0x20, h.loadAddr, true);
-  setU64(dv, 0x28, h.entryAddr, true);
-  setU64(dv, 0x30, h.kernelBytes, true);
-  dv.setUint16(0x38, CMDLINE_OFFSET, true);
-  dv.setUint16(0x3a, CMDLINE_FIELD_SIZE, true);
+  sector.set(MAGIC_BYTES, F.magic);
+  dv.setUint16(F.version, BOOT_HEADER_VERSION, true);
+  dv.setUint16(F.headerSize, SECTOR_SIZE, true);
+  dv.setUint32(F.flags, 0, true);
+  setU64(dv, F.kernelLba, h.kernelLba, true);
+  dv.setUint32(F.kernelSectors, h.kernelSectors, true);
+  dv.setUint32(F.kernelCrc32, h.kernelCrc32 >>> 0, true);
+  setU64(dv, F.loadAddr, h.loadAddr, true);
+  setU64(dv, F.entryAddr, h.entryAddr, true);
+  setU64(dv, F.kernelBytes, h.kernelBytes, true);
+  dv.setUint16(F.cmdlineOffset, CMDLINE_OFFSET, true);
+  dv.setUint16(F.cmdlineSize, CMDLINE_FIELD_SIZE, true);
   sector.set(encodeCmdline(h.cmdline), CMDLINE_OFFSET);
   return sector;
 }
@@ -99,12 +117,12 @@ export function decodeBootHeader(sector: Uint8Array): BootHeader {
     throw new ImageError(`no Wisp boot header (magic "${BOOT_HEADER_MAGIC}") in sector ${BOOT_HEADER_LBA}`);
   }
   const dv = view(sector);
-  const version = dv.getUint16(0x08, true);
+  const version = dv.getUint16(F.version, true);
   if (version !== BOOT_HEADER_VERSION) {
     throw new ImageError(`boot header version ${version} is not supported (want ${BOOT_HEADER_VERSION})`);
   }
-  const cmdOff = dv.getUint16(0x38, true);
-  const cmdSize = dv.getUint16(0x3a, true);
+  const cmdOff = dv.getUint16(F.cmdlineOffset, true);
+  const cmdSize = dv.getUint16(F.cmdlineSize, true);
   if (cmdOff !== CMDLINE_OFFSET || cmdSize !== CMDLINE_FIELD_SIZE) {
     throw new ImageError(`boot header command line field at ${cmdOff}+${cmdSize} is not the expected ${CMDLINE_OFFSET}+${CMDLINE_FIELD_SIZE}`);
   }
@@ -112,12 +130,12 @@ export function decodeBootHeader(sector: Uint8Array): BootHeader {
   const nul = field.indexOf(0);
   if (nul < 0) throw new ImageError("boot header command line is not NUL-terminated");
   return {
-    kernelLba: u64(dv, 0x10, true, "kernel LBA"),
-    kernelSectors: dv.getUint32(0x18, true),
-    kernelCrc32: dv.getUint32(0x1c, true),
-    loadAddr: u64(dv, 0x20, true, "load address"),
-    entryAddr: u64(dv, 0x28, true, "entry address"),
-    kernelBytes: u64(dv, 0x30, true, "kernel size"),
+    kernelLba: u64(dv, F.kernelLba, true, "kernel LBA"),
+    kernelSectors: dv.getUint32(F.kernelSectors, true),
+    kernelCrc32: dv.getUint32(F.kernelCrc32, true),
+    loadAddr: u64(dv, F.loadAddr, true, "load address"),
+    entryAddr: u64(dv, F.entryAddr, true, "entry address"),
+    kernelBytes: u64(dv, F.kernelBytes, true, "kernel size"),
     cmdline: new TextDecoder().decode(field.subarray(0, nul)),
   };
 }
