@@ -30,7 +30,7 @@ CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 # wasm2c output: no per-access bounds checks (the page tables are the check).
 KERNEL_C_FLAGS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
   -DWISP_LINEAR_MEMORY_BASE=0xffff800000000000ull -Wno-unused-function -Wno-unused-variable \
-  -Wno-unused-but-set-variable -Wno-sign-compare -Wno-unused-label -Wno-unused-value
+  -Wno-unused-but-set-variable -Wno-sign-compare -Wno-unused-label -Wno-unused-value -Wno-infinite-recursion
 ASFLAGS := -Iarch/x86_64 -fno-pic
 
 LOADER_C := $(wildcard loader/*.c)
