@@ -26,7 +26,7 @@ CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
   -mgeneral-regs-only -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie \
   -fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
   -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -fcf-protection=none \
-  -flto
+  -flto=auto
 # wasm2c output: no per-access bounds checks (the page tables are the check).
 KERNEL_C_FLAGS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
   -DWISP_LINEAR_MEMORY_BASE=0xffff800000000000ull -Wno-unused-function -Wno-unused-variable \

@@ -104,3 +104,32 @@ export function acpiPowerOff(): bool {
   }
   return true;
 }
+
+const SIGNATURE_APIC: u32 = 0x43495041; // "APIC" (the MADT)
+
+/**
+ * Local APIC ids of the usable CPUs from the MADT, written as u32s at `out`
+ * (at most `max`); returns how many. 0 when there is no MADT.
+ */
+export function madtCpus(out: usize, max: u32): u32 {
+  let madt = findTable(SIGNATURE_APIC);
+  if (madt == 0) return 0;
+  let length = load<u32>(madt, 4);
+  let count: u32 = 0;
+  let offset: u32 = 44;
+  while (offset + 2 <= length && count < max) {
+    let type = load<u8>(madt + offset);
+    let entryLength = <u32>load<u8>(madt + offset + 1);
+    if (entryLength < 2) break;
+    if (type == 0 && entryLength >= 8) {
+      let flags = load<u32>(madt + offset + 4);
+      // Enabled, or online-capable (may be brought up).
+      if ((flags & 3) != 0) {
+        store<u32>(out + <usize>count * 4, <u32>load<u8>(madt + offset + 3));
+        count++;
+      }
+    }
+    offset += entryLength;
+  }
+  return count;
+}

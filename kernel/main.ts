@@ -1,44 +1,102 @@
 // The kernel's entry point (called by loader/start.c) and the exports the C
 // side calls back into. Importing a subsystem here is what puts it in the
 // kernel: asc compiles everything reachable from this file into one module.
-import { rdtsc } from "../arch/x86_64/cpu";
-import { gdtInit } from "../arch/x86_64/gdt";
+import { interruptsOn, kernelPhysEnd, rdtsc } from "../arch/x86_64/cpu";
+import { bootIstArea, gdtInit } from "../arch/x86_64/gdt";
 import { idtInit } from "../arch/x86_64/idt";
 import { AS_DATA_BASE, KERNEL_PHYS_BASE } from "../arch/x86_64/layout";
+import { disableLegacyPic, Lapic } from "../arch/x86_64/lapic";
+import { unmapNullPage } from "../arch/x86_64/paging";
+import { fpuInit } from "../arch/x86_64/threads";
+import { findRsdp } from "./acpi";
+import { runContextSwitchBenchmark } from "./bench/cswitch";
 import { BootInfo, E820_USABLE } from "./bootinfo";
 import { consoleInit } from "./console";
 import { Log } from "./log";
-import { earlyAllocInit } from "./mm/early";
+import { freePageCount, physicalAddFree, physicalInit, physicalMetadataBytes, PAGE_SIZE } from "./mm/physical";
 import { Options } from "./options";
 import { panic } from "./panic";
 import { EXIT_SUCCESS, powerOff } from "./power";
-import { runSelfTestFailure } from "./selftest";
+import { Cpus, perCpu, perCpuLayoutOk } from "./sched/percpu";
+import { idleLoop } from "./sched/scheduler";
+import { startApplicationProcessors } from "./sched/smp";
+import { threadAdopt, threadCreate, Thread, THREAD_RUNNING } from "./sched/thread";
+import { runCoreSelfTests } from "./selftest/core";
+import { runSelfTestFailure } from "./selftest/failures";
+import { SelfTest } from "./selftest/report";
+import { Clock } from "./time/clock";
 import { Tsc } from "./time/tsc";
-import { kernelPhysEnd } from "../arch/x86_64/cpu";
-import { unmapNullPage } from "../arch/x86_64/paging";
-import { findRsdp } from "./acpi";
+import { Timer } from "./time/timer";
+import { heapAlloc, TAG_SCHED } from "./mm/heap";
+import { parseDecimal } from "./cmdline";
 
-export { onTrap, onWasmTrap } from "./trap";
+export { onInterrupt, onTrap, onWasmTrap } from "./trap";
+export { threadStart } from "./sched/scheduler";
+export { apMain } from "./sched/smp";
 
-/** Gives the early allocator the usable range that holds the kernel's end. */
-function setUpEarlyAllocator(): void {
-  let start = <u64>kernelPhysEnd();
+const FOUR_GIB: u64 = 0x100000000;
+
+/** Hands every usable RAM page above the kernel image to the page allocator. */
+function setUpMemory(): void {
+  let maxAddress: u64 = 0;
   for (let i: u32 = 0; i < BootInfo.memmapEntries; i++) {
     if (BootInfo.entryType(i) != E820_USABLE) continue;
-    let base = BootInfo.entryBase(i);
     let end = BootInfo.entryBase(i) + BootInfo.entrySize(i);
-    if (end > 0x100000000) end = 0x100000000;
-    if (base <= start && start < end) {
-      earlyAllocInit(<usize>start, <usize>end);
-      return;
-    }
+    if (end > maxAddress) maxAddress = end;
   }
-  panic("memory: no usable RAM after the kernel image");
+  if (maxAddress > FOUR_GIB) maxAddress = FOUR_GIB;
+  // Metadata right after the kernel image; everything below its end (low
+  // memory, the AS data window, the image) stays out of the allocator.
+  let metadata = (kernelPhysEnd() + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+  let metadataEnd = <u64>metadata + <u64>physicalMetadataBytes(maxAddress);
+  physicalInit(metadata, maxAddress);
+  for (let i: u32 = 0; i < BootInfo.memmapEntries; i++) {
+    if (BootInfo.entryType(i) != E820_USABLE) continue;
+    let start = BootInfo.entryBase(i);
+    let end = start + BootInfo.entrySize(i);
+    if (start < metadataEnd) start = metadataEnd;
+    if (end > maxAddress) end = maxAddress;
+    if (start < end) physicalAddFree(start, end);
+  }
+  if (freePageCount() == 0) panic("memory: no usable RAM after the kernel image");
+}
+
+/** Makes the boot context CPU 0's first thread and gives CPU 0 an idle thread. */
+function setUpScheduler(): void {
+  if (!perCpuLayoutOk()) panic("sched: PerCpu record larger than its slot");
+  let cpu = perCpu(0);
+  cpu.index = 0;
+  let main = threadAdopt("main", 0);
+  let idle = threadCreate("idle", idleEntry, 0);
+  if (main === null || idle === null) {
+    panic("sched: out of memory for the first threads");
+    return;
+  }
+  idle.state = THREAD_RUNNING; // idle is never queued; the scheduler falls back to it
+  idle.cpu = 0;
+  let slice = heapAlloc(offsetof<Timer>(), TAG_SCHED);
+  if (slice == 0) panic("sched: out of memory for the slice timer");
+  cpu.sliceTimer = slice;
+  cpu.current = changetype<usize>(main);
+  cpu.idle = changetype<usize>(idle);
+  cpu.online = 1;
+}
+
+function idleEntry(arg: usize): void {
+  idleLoop();
+}
+
+/** CPUs to start: all the MADT lists, or wisp.smp=N. */
+function cpuLimit(): u32 {
+  let found = Options.find("wisp.smp");
+  if (found < 0) return 64;
+  let value = parseDecimal(BootInfo.cmdline, <u32>(found >>> 32), <u32>(found & 0xffffffff));
+  return value <= 0 ? 64 : <u32>value;
 }
 
 export function kmain(startInfo: u32, bootTsc: u64): void {
   consoleInit();
-  gdtInit();
+  gdtInit(0, bootIstArea);
   idtInit();
   if (__heap_base > KERNEL_PHYS_BASE || __data_end > KERNEL_PHYS_BASE) {
     panic("layout: AS static data overflows into the kernel image; raise KERNEL_PHYS_BASE");
@@ -48,8 +106,16 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   // what we need, then unmap it so that null dereferences fault.
   BootInfo.rsdp = <u64>findRsdp();
   if (!unmapNullPage()) panic("paging: cannot unmap the null page");
-  setUpEarlyAllocator();
+  setUpMemory();
   Tsc.calibrate();
+  Clock.init(bootTsc);
+  disableLegacyPic();
+  Lapic.enable(true);
+  if (!Lapic.tscDeadline) Lapic.calibrateTimer(Tsc.hz);
+  fpuInit();
+  setUpScheduler();
+  interruptsOn();
+  Cpus.online = startApplicationProcessors(cpuLimit());
 
   Log.str("wisp: command line: ");
   Log.bytes(BootInfo.cmdline, BootInfo.cmdlineLength);
@@ -58,7 +124,9 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   Log.dec(BootInfo.usableBytes() >> 20);
   Log.str(" MiB usable in ");
   Log.dec(BootInfo.memmapEntries);
-  Log.str(" ranges, AS data at ");
+  Log.str(" ranges, ");
+  Log.dec(<u64>freePageCount() * PAGE_SIZE >> 20);
+  Log.str(" MiB free; AS data at ");
   Log.hexWidth(AS_DATA_BASE, 1);
   Log.str(", kernel image ");
   Log.hexWidth(KERNEL_PHYS_BASE, 1);
@@ -70,7 +138,13 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   Log.dec(Tsc.hz / 1000);
   Log.str(" kHz from ");
   Log.str(Tsc.sourceName());
-  Log.newline();
+  Log.str(", APIC timer ");
+  Log.str(Lapic.tscDeadline ? "TSC-deadline" : "one-shot");
+  Log.str(", ");
+  Log.dec(Cpus.online);
+  Log.str(" of ");
+  Log.dec(Cpus.count);
+  Log.line(" CPUs online");
 
   runSelfTestFailure();
 
@@ -80,5 +154,12 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   Log.milli(micros, 2);
   Log.line(" ms");
 
-  powerOff(EXIT_SUCCESS);
+  let status = EXIT_SUCCESS;
+  if (Options.equals("wisp.test", "core")) {
+    runCoreSelfTests();
+    SelfTest.summary();
+    status = SelfTest.failed == 0 ? EXIT_SUCCESS : 1;
+  }
+  if (Options.equals("wisp.bench", "cswitch")) runContextSwitchBenchmark();
+  powerOff(status);
 }

@@ -13,10 +13,19 @@ function keyToBytes(key: string): u32 {
 }
 
 function find(key: string): i64 {
+  return Options.find(key);
+}
+
+function findRaw(key: string): i64 {
   return cmdlineFind(BootInfo.cmdline, BootInfo.cmdlineLength, keyBytes, keyToBytes(key));
 }
 
 export class Options {
+  /** (valueOffset << 32) | valueLength into BootInfo.cmdline, or -1. */
+  static find(key: string): i64 {
+    return findRaw(key);
+  }
+
   static has(key: string): bool {
     return find(key) >= 0;
   }

@@ -9,6 +9,12 @@ import {
 import { Log } from "./log";
 import { panicBegin, panicEnd } from "./panic";
 import { printSymbol } from "./backtrace";
+import { Lapic, LEGACY_PIC_BASE, VECTOR_APIC_ERROR, VECTOR_RESCHEDULE, VECTOR_SPURIOUS, VECTOR_TIMER, VECTOR_TLB_SHOOTDOWN } from "../arch/x86_64/lapic";
+import { thisCpu } from "./sched/percpu";
+import { preemptIfNeeded } from "./sched/scheduler";
+import { timerInterrupt } from "./time/timer";
+import { tlbShootdownInterrupt } from "../arch/x86_64/tlbshootdown";
+import { applyFaultFixup } from "../arch/x86_64/access";
 
 // Mnemonic and name of the CPU exceptions, 0..21, one "#XX name" each.
 const EXCEPTION_NAMES: StaticArray<string> = [
@@ -38,6 +44,7 @@ export function onTrap(frame: usize): void {
   let vector = load<u64>(frame + FRAME_VECTOR);
   let error = load<u64>(frame + FRAME_ERROR);
   let rip = load<u64>(frame + FRAME_RIP);
+  if (vector == 14 && applyFaultFixup(frame) != 0) return; // an access that may fault: -EFAULT
   panicBegin();
   Log.str("\nwisp: panic: CPU exception ");
   Log.dec(vector);
@@ -95,4 +102,30 @@ export function onWasmTrap(kind: u32): void {
   Log.str(kind < <u32>WASM_TRAP_NAMES.length ? WASM_TRAP_NAMES[<i32>kind] : "unknown");
   Log.newline();
   panicEnd(0, framePointer());
+}
+
+let unexpectedInterrupts: u32 = 0;
+
+/** Device interrupts and IPIs (vectors 32-255), from loader/trap.c. */
+export function onInterrupt(vector: u32, frame: usize): void {
+  let cpu = thisCpu();
+  cpu.interrupts++;
+  if (vector == VECTOR_SPURIOUS || (vector >= LEGACY_PIC_BASE && vector < LEGACY_PIC_BASE + 16)) {
+    return; // spurious: no end-of-interrupt
+  }
+  Lapic.endOfInterrupt();
+  if (vector == VECTOR_TIMER) {
+    timerInterrupt();
+  } else if (vector == VECTOR_RESCHEDULE) {
+    cpu.needResched = 1;
+  } else if (vector == VECTOR_TLB_SHOOTDOWN) {
+    tlbShootdownInterrupt();
+  } else if (vector == VECTOR_APIC_ERROR) {
+    Log.line("wisp: local APIC error interrupt");
+  } else if (unexpectedInterrupts++ < 10) {
+    Log.str("wisp: unexpected interrupt vector ");
+    Log.dec(vector);
+    Log.newline();
+  }
+  preemptIfNeeded();
 }

@@ -55,8 +55,10 @@ void Z_archZ_interruptsRestore(ARCH, u64 flags) {
   if (flags & 0x200) __asm__ volatile("sti" ::: "memory");
 }
 
-/* Per-CPU data arrives with SMP bring-up; until then there is one CPU. */
+/* gs:0 holds this CPU's index (loader/start.c cpu_local_init). */
 u32 Z_archZ_cpuIndex(ARCH) {
   (void)unused;
-  return 0;
+  u32 index;
+  __asm__ volatile("mov %%gs:0, %0" : "=r"(index));
+  return index;
 }

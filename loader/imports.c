@@ -35,6 +35,20 @@ void Z_archZ_cpuid(ARCH, u32 leaf, u32 subleaf, u32 out) {
 void Z_archZ_halt(ARCH) { (void)unused; __asm__ volatile("hlt"); }
 void Z_archZ_pause(ARCH) { (void)unused; __asm__ volatile("pause"); }
 void Z_archZ_interruptsOff(ARCH) { (void)unused; __asm__ volatile("cli" ::: "memory"); }
+void Z_archZ_interruptsOn(ARCH) { (void)unused; __asm__ volatile("sti" ::: "memory"); }
+void Z_archZ_waitForInterrupt(ARCH) { (void)unused; __asm__ volatile("sti; hlt" ::: "memory"); }
+
+u64 Z_archZ_readMsr(ARCH, u32 msr) {
+  (void)unused;
+  u32 lo, hi;
+  __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((u64)hi << 32) | lo;
+}
+
+void Z_archZ_writeMsr(ARCH, u32 msr, u64 value) {
+  (void)unused;
+  __asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)value), "d"((u32)(value >> 32)) : "memory");
+}
 
 #define READ_CR(n)                                        \
   u64 Z_archZ_readCr##n(ARCH) {                           \
@@ -51,6 +65,11 @@ READ_CR(4)
 void Z_archZ_invalidatePage(ARCH, u64 virt) {
   (void)unused;
   __asm__ volatile("invlpg (%0)" ::"r"(virt) : "memory");
+}
+
+void Z_archZ_flushTlbAll(ARCH) {
+  (void)unused;
+  __asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 }
 
 u64 Z_archZ_framePointer(ARCH) {
@@ -114,4 +133,28 @@ void Z_archZ_debugExit(ARCH, u32 status) {
 void Z_archZ_triggerDoubleFault(ARCH) {
   (void)unused;
   __asm__ volatile("xor %%esp, %%esp\n\tint3" ::: "memory");
+}
+
+u64 access_read32(u64 address);
+u64 access_write32(u64 address, u32 value);
+u64 access_cmpxchg32(u64 address, u32 expected, u32 desired);
+
+/* Canonical addresses only: a non-canonical one raises #GP, not #PF. */
+static bool canonical(u64 address) {
+  return address < 0x0000800000000000ull || address >= 0xffff800000000000ull;
+}
+
+u64 Z_archZ_accessRead32(ARCH, u64 address) {
+  (void)unused;
+  return canonical(address) && !(address & 3) ? access_read32(address) : (u64)-14;
+}
+
+u64 Z_archZ_accessWrite32(ARCH, u64 address, u32 value) {
+  (void)unused;
+  return canonical(address) && !(address & 3) ? access_write32(address, value) : (u64)-14;
+}
+
+u64 Z_archZ_accessCompareExchange32(ARCH, u64 address, u32 expected, u32 desired) {
+  (void)unused;
+  return canonical(address) && !(address & 3) ? access_cmpxchg32(address, expected, desired) : (u64)-14;
 }

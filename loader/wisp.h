@@ -4,6 +4,7 @@
 #define WISP_LOADER_H
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include "../arch/x86_64/layout.h"
 
 typedef uint8_t u8;
@@ -37,4 +38,7 @@ void machine_exit(u32 status) __attribute__((noreturn));
 void wasm_kernel_start(u32 start_info_phys, u64 boot_tsc);
 void wasm_kernel_on_trap(u32 frame_phys);
 void wasm_kernel_on_wasm_trap(u32 kind);
+void wasm_kernel_on_interrupt(u32 vector, u32 frame_phys);
+void wasm_kernel_thread_start(void);
+void wasm_kernel_ap_main(u32 cpu);
 #endif

@@ -34,6 +34,7 @@
 boot_pagetables_start:
 	.global boot_pml4
 boot_pml4:       .skip 4096
+	.global boot_pdpt_low
 boot_pdpt_low:   .skip 4096
 boot_pdpt_direct:.skip 4096
 boot_pdpt_kernel:.skip 4096

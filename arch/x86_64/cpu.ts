@@ -14,11 +14,18 @@
 @external("arch", "halt") export declare function halt(): void;
 @external("arch", "pause") export declare function pause(): void;
 @external("arch", "interruptsOff") export declare function interruptsOff(): void;
+@external("arch", "interruptsOn") export declare function interruptsOn(): void;
+/** sti; hlt as one step, so an interrupt between them cannot be lost. */
+@external("arch", "waitForInterrupt") export declare function waitForInterrupt(): void;
+@external("arch", "readMsr") export declare function readMsr(msr: u32): u64;
+@external("arch", "writeMsr") export declare function writeMsr(msr: u32, value: u64): void;
 @external("arch", "readCr0") export declare function readCr0(): u64;
 @external("arch", "readCr2") export declare function readCr2(): u64;
 @external("arch", "readCr3") export declare function readCr3(): u64;
 @external("arch", "readCr4") export declare function readCr4(): u64;
 @external("arch", "invalidatePage") export declare function invalidatePage(virt: u64): void;
+/** Reloads CR3: flushes every non-global TLB entry of this CPU. */
+@external("arch", "flushTlbAll") export declare function flushTlbAll(): void;
 /** The caller's frame pointer (RBP), where a backtrace starts. */
 @external("arch", "framePointer") export declare function framePointer(): u64;
 

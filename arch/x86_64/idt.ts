@@ -31,5 +31,10 @@ export function idtInit(): void {
     else if (vector == 18) ist = IST_MACHINE_CHECK;
     setGate(vector, trapStubAddress(vector), ist);
   }
+  idtLoad();
+}
+
+/** Loads the (shared) IDT on this CPU. */
+export function idtLoad(): void {
   loadIdt(idt, VECTORS * GATE_BYTES - 1);
 }

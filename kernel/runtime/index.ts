@@ -1,29 +1,25 @@
 // Wisp's AssemblyScript runtime (asc --runtime): no garbage collector. Objects
-// are allocated from the kernel's allocator and freed explicitly; the GC hooks
-// the compiler emits (__link, __pin, __visit, __collect) do nothing.
-// Until the page allocator exists this is the early bump allocator.
-import { AL_MASK, BLOCK, BLOCK_OVERHEAD, BLOCK_MAXSIZE, OBJECT, OBJECT_OVERHEAD, OBJECT_MAXSIZE } from "rt/common";
-import { earlyAlloc, earlyFree } from "../mm/early";
+// come from the kernel heap (kernel/mm/heap.ts, tag "runtime") and are freed
+// explicitly; the GC hooks the compiler emits (__link, __pin, __visit,
+// __collect) do nothing.
+import { OBJECT, OBJECT_OVERHEAD, OBJECT_MAXSIZE, BLOCK_OVERHEAD } from "rt/common";
+import { heapAlloc, heapFree, heapUsableSize, TAG_RUNTIME } from "../mm/heap";
 
-function blockPayload(size: usize): usize {
-  return ((size + BLOCK_OVERHEAD + AL_MASK) & ~AL_MASK) - BLOCK_OVERHEAD;
-}
+// The heap tracks block sizes itself; the BLOCK header AS expects in front
+// of an object is kept (BLOCK_OVERHEAD bytes) so that rt/common's layout holds.
 
 // @ts-ignore: decorator
 @unsafe @global
 export function __alloc(size: usize): usize {
-  if (size > BLOCK_MAXSIZE) abort("allocation too large");
-  let payload = blockPayload(size);
-  let block = earlyAlloc(BLOCK_OVERHEAD + payload);
-  changetype<BLOCK>(block).mmInfo = payload;
+  let block = heapAlloc(BLOCK_OVERHEAD + size, TAG_RUNTIME);
+  if (block == 0) abort("out of memory in the AS runtime");
   return block + BLOCK_OVERHEAD;
 }
 
 // @ts-ignore: decorator
 @unsafe @global
 export function __realloc(ptr: usize, size: usize): usize {
-  let block = changetype<BLOCK>(ptr - BLOCK_OVERHEAD);
-  let oldSize = block.mmInfo;
+  let oldSize = heapUsableSize(ptr - BLOCK_OVERHEAD) - BLOCK_OVERHEAD;
   if (size <= oldSize) return ptr;
   let newPtr = __alloc(size);
   memory.copy(newPtr, ptr, oldSize);
@@ -34,9 +30,7 @@ export function __realloc(ptr: usize, size: usize): usize {
 // @ts-ignore: decorator
 @unsafe @global
 export function __free(ptr: usize): void {
-  if (ptr == 0) return;
-  let block = ptr - BLOCK_OVERHEAD;
-  earlyFree(block, BLOCK_OVERHEAD + changetype<BLOCK>(block).mmInfo);
+  if (ptr != 0) heapFree(ptr - BLOCK_OVERHEAD);
 }
 
 // @ts-ignore: decorator

@@ -1,0 +1,110 @@
+// One-shot high-resolution timers, per CPU, kept sorted by deadline (TSC
+// ticks). The local APIC is armed for the earliest deadline only, and not at
+// all when there is none: the kernel is tickless when idle. Callbacks run in
+// interrupt context with interrupts off: they may wake threads and set flags.
+import { rdtsc } from "../../arch/x86_64/cpu";
+import { Lapic } from "../../arch/x86_64/lapic";
+import { spinLock, spinUnlock } from "../sync/spinlock";
+import { PerCpu, perCpu, thisCpu } from "../sched/percpu";
+import { Tsc } from "./tsc";
+
+@unmanaged
+export class Timer {
+  deadline: u64;
+  next: usize;
+  /** A function (arg: usize) => void, as a function reference. */
+  callback: usize;
+  arg: usize;
+  cpu: u32;
+  armed: u32;
+}
+
+function lockOf(cpu: PerCpu): usize {
+  return changetype<usize>(cpu) + offsetof<PerCpu>("timerLock");
+}
+
+/** Programs the APIC for the list head; call with the timer lock held. */
+function rearm(cpu: PerCpu): void {
+  if (cpu.timerHead == 0) {
+    if (cpu.armedDeadline != 0) Lapic.disarmTimer();
+    cpu.armedDeadline = 0;
+    return;
+  }
+  let deadline = changetype<Timer>(cpu.timerHead).deadline;
+  if (deadline != cpu.armedDeadline) {
+    cpu.armedDeadline = deadline;
+    Lapic.armTimer(deadline, Tsc.hz);
+  }
+}
+
+function unlink(cpu: PerCpu, timer: Timer): void {
+  let link = changetype<usize>(cpu) + offsetof<PerCpu>("timerHead");
+  while (load<usize>(link) != 0) {
+    let t = load<usize>(link);
+    if (t == changetype<usize>(timer)) {
+      store<usize>(link, timer.next);
+      timer.next = 0;
+      return;
+    }
+    link = t + offsetof<Timer>("next");
+  }
+}
+
+/** Arms `timer` on this CPU for TSC value `deadline`; re-arms if already armed. */
+export function timerStart(timer: Timer, deadline: u64, callback: (arg: usize) => void, arg: usize): void {
+  timerCancel(timer);
+  let cpu = thisCpu();
+  let flags = spinLock(lockOf(cpu));
+  timer.deadline = deadline;
+  timer.callback = changetype<usize>(callback);
+  timer.arg = arg;
+  timer.cpu = cpu.index;
+  timer.armed = 1;
+  // Insert sorted; equal deadlines fire in arming order.
+  let link = changetype<usize>(cpu) + offsetof<PerCpu>("timerHead");
+  while (load<usize>(link) != 0 && changetype<Timer>(load<usize>(link)).deadline <= deadline) {
+    link = load<usize>(link) + offsetof<Timer>("next");
+  }
+  timer.next = load<usize>(link);
+  store<usize>(link, changetype<usize>(timer));
+  rearm(cpu);
+  spinUnlock(lockOf(cpu), flags);
+}
+
+/** Disarms `timer`; true if it was armed (so its callback will not run). */
+export function timerCancel(timer: Timer): bool {
+  if (timer.armed == 0) return false;
+  let cpu = perCpu(timer.cpu);
+  let flags = spinLock(lockOf(cpu));
+  let wasArmed = timer.armed != 0;
+  if (wasArmed) {
+    unlink(cpu, timer);
+    timer.armed = 0;
+    if (cpu.index == thisCpu().index) rearm(cpu);
+  }
+  spinUnlock(lockOf(cpu), flags);
+  return wasArmed;
+}
+
+/** The timer interrupt: runs every expired timer of this CPU. */
+export function timerInterrupt(): void {
+  let cpu = thisCpu();
+  cpu.armedDeadline = 0;
+  while (true) {
+    let flags = spinLock(lockOf(cpu));
+    let head = cpu.timerHead;
+    if (head == 0 || changetype<Timer>(head).deadline > rdtsc()) {
+      rearm(cpu);
+      spinUnlock(lockOf(cpu), flags);
+      return;
+    }
+    let timer = changetype<Timer>(head);
+    cpu.timerHead = timer.next;
+    timer.next = 0;
+    timer.armed = 0;
+    let callback = timer.callback;
+    let arg = timer.arg;
+    spinUnlock(lockOf(cpu), flags);
+    changetype<(arg: usize) => void>(callback)(arg);
+  }
+}
