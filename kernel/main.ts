@@ -94,7 +94,30 @@ function cpuLimit(): u32 {
   return value <= 0 ? 64 : <u32>value;
 }
 
+// Boot stages' TSC values, printed with wisp.boottrace (after calibration).
+const STAGES_MAX: i32 = 16;
+const stageTsc = memory.data(STAGES_MAX * 8, 8);
+const stageNames = memory.data(STAGES_MAX * 4, 4);
+let stageCount: i32 = 0;
+
+function stage(name: string): void {
+  if (stageCount >= STAGES_MAX) return;
+  store<u64>(stageTsc + <usize>stageCount * 8, rdtsc());
+  store<usize>(stageNames + <usize>stageCount * 4, changetype<usize>(name));
+  stageCount++;
+}
+
+function printBootTrace(bootTsc: u64): void {
+  for (let i = 0; i < stageCount; i++) {
+    Log.str("boottrace: ");
+    Log.milli(Tsc.toMicros(load<u64>(stageTsc + <usize>i * 8) - bootTsc), 2);
+    Log.str(" ms ");
+    Log.line(changetype<string>(load<usize>(stageNames + <usize>i * 4)));
+  }
+}
+
 export function kmain(startInfo: u32, bootTsc: u64): void {
+  stage("kmain");
   consoleInit();
   gdtInit(0, bootIstArea);
   idtInit();
@@ -106,16 +129,23 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   // what we need, then unmap it so that null dereferences fault.
   BootInfo.rsdp = <u64>findRsdp();
   if (!unmapNullPage()) panic("paging: cannot unmap the null page");
+  stage("descriptors, boot info");
   setUpMemory();
+  stage("page allocator");
   Tsc.calibrate();
+  stage("TSC calibrated");
   Clock.init(bootTsc);
+  stage("RTC read");
   disableLegacyPic();
   Lapic.enable(true);
   if (!Lapic.tscDeadline) Lapic.calibrateTimer(Tsc.hz);
+  stage("local APIC");
   fpuInit();
   setUpScheduler();
   interruptsOn();
+  stage("scheduler");
   Cpus.online = startApplicationProcessors(cpuLimit());
+  stage("CPUs started");
 
   Log.str("wisp: command line: ");
   Log.bytes(BootInfo.cmdline, BootInfo.cmdlineLength);
@@ -134,6 +164,7 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   Log.hexWidth(kernelPhysEnd(), 1);
   Log.newline();
   if (Options.has("wisp.memmap")) BootInfo.logMemoryMap();
+  if (Options.has("wisp.boottrace")) printBootTrace(bootTsc);
   Log.str("wisp: tsc ");
   Log.dec(Tsc.hz / 1000);
   Log.str(" kHz from ");

@@ -29,7 +29,8 @@ export function qemuArgs(config: GuestConfig): string[] {
   if (config.image !== undefined && config.machine === "microvm") {
     throw new Error("disk boot needs a BIOS: use --machine q35 or pc, not microvm");
   }
-  const accel = config.accelerator === "tcg" ? "tcg" : "kvm";
+  // Several vCPUs under TCG run on several host threads (MTTCG).
+  const accel = config.accelerator === "kvm" ? "kvm" : config.smp > 1 ? "tcg,thread=multi" : "tcg";
   const args = [
     "-M", config.machine,
     "-accel", accel,

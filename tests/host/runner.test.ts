@@ -25,6 +25,10 @@ describe("QEMU arguments", () => {
     expect(args.join(" ")).toContain("isa-debug-exit,iobase=0xf4,iosize=4");
     expect(args[args.length - 1]).toBe("-s");
   });
+  it("runs several vCPUs on several host threads under TCG", () => {
+    expect(qemuArgs({ ...base, kernel: "k", smp: 4 }).join(" ")).toContain("-accel tcg,thread=multi");
+    expect(qemuArgs({ ...base, kernel: "k", smp: 1 }).join(" ")).toContain("-accel tcg ");
+  });
   it("uses -cpu host only with KVM", () => {
     expect(qemuArgs({ ...base, kernel: "k" }).join(" ")).toContain("-cpu qemu64");
     expect(qemuArgs({ ...base, kernel: "k", accelerator: "kvm" }).join(" ")).toContain("-accel kvm -cpu host");

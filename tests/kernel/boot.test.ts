@@ -55,7 +55,7 @@ describe("failure reports", () => {
 
   it("decodes AssemblyScript aborts with message and file:line", async () => {
     const result = await boot("microvm", "wisp.test=abort");
-    expect(result.output).toMatch(/wisp: panic: abort: selftest assertion at kernel\/selftest\.ts:\d+:\d+/);
+    expect(result.output).toMatch(/wisp: panic: abort: selftest assertion at kernel\/selftest\/failures\.ts:\d+:\d+/);
     expect(result.output).toMatch(/#0 0x[0-9a-f]{16} kernel\//);
     expect(result.status).toBe(127);
   });
