@@ -20,7 +20,7 @@ import { EXIT_SUCCESS, powerOff } from "./power";
 import { Cpus, perCpu, perCpuLayoutOk } from "./sched/percpu";
 import { idleLoop } from "./sched/scheduler";
 import { startApplicationProcessors } from "./sched/smp";
-import { threadAdopt, threadCreate, Thread, THREAD_RUNNING } from "./sched/thread";
+import { FpuState, threadAdopt, threadCreate, THREAD_RUNNING } from "./sched/thread";
 import { runCoreSelfTests } from "./selftest/core";
 import { runSelfTestFailure } from "./selftest/failures";
 import { SelfTest } from "./selftest/report";
@@ -140,7 +140,7 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   Lapic.enable(true);
   if (!Lapic.tscDeadline) Lapic.calibrateTimer(Tsc.hz);
   stage("local APIC");
-  fpuInit();
+  FpuState.areaBytes = fpuInit();
   setUpScheduler();
   interruptsOn();
   stage("scheduler");

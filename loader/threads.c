@@ -60,3 +60,18 @@ u32 Z_archZ_fpuInit(ARCH) {
   __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
   return b; /* bytes needed for the enabled components */
 }
+
+/* Self-test hooks for FPU state across switches. The kernel is built with
+ * -mgeneral-regs-only, so xmm0 is touched only here, in assembly. */
+void Z_archZ_fpuTestLoad(ARCH, u32 value) {
+  (void)unused;
+  u64 pattern = 0x0101010101010101ull * (value & 0xff);
+  __asm__ volatile("movq %0, %%xmm0" ::"r"(pattern) : "memory"); /* xmm0 is no kernel register */
+}
+
+u64 Z_archZ_fpuTestRead(ARCH) {
+  (void)unused;
+  u64 value;
+  __asm__ volatile("movq %%xmm0, %0" : "=r"(value));
+  return value;
+}

@@ -8,3 +8,6 @@
 @external("arch", "threadTrampolineAddress") export declare function threadTrampolineAddress(): u64;
 /** Enables SSE/AVX state for applications; returns the bytes of a save area. */
 @external("arch", "fpuInit") export declare function fpuInit(): u32;
+/** Test hooks: load `value` into every byte of xmm0 / read xmm0's first 8 bytes. */
+@external("arch", "fpuTestLoad") export declare function fpuTestLoad(value: u32): void;
+@external("arch", "fpuTestRead") export declare function fpuTestRead(): u64;

@@ -82,7 +82,7 @@ export function apMain(index: u32): void {
   gdtInit(index, ist);
   idtLoad();
   Lapic.enable(false);
-  fpuInit();
+  fpuInit(); // CR4 and XCR0 are per CPU
   let idle = threadAdopt("idle", index);
   let slice = heapAlloc(offsetof<Timer>(), TAG_SCHED);
   if (idle === null || slice == 0) return;

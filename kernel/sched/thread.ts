@@ -2,7 +2,7 @@
 // save area. The scheduler (scheduler.ts) decides which runs where.
 import { threadTrampolineAddress } from "../../arch/x86_64/threads";
 import { physToDirectMap } from "../../arch/x86_64/layout";
-import { allocContiguous, freeContiguous, PAGE_SIZE } from "../mm/physical";
+import { allocContiguous, allocPageZeroed, freeContiguous, freePage, PAGE_SIZE } from "../mm/physical";
 import { heapAlloc, heapFree, TAG_SCHED } from "../mm/heap";
 import { atomicAdd32 } from "../../arch/x86_64/atomic";
 import { Timer } from "../time/timer";
@@ -108,10 +108,31 @@ export function threadCreate(name: string, entry: (arg: usize) => void, arg: usi
   return thread;
 }
 
+/** Bytes of one FPU save area (XSAVE for the enabled components, or 512 for FXSAVE). */
+export class FpuState {
+  static areaBytes: u32 = 512;
+}
+
+/**
+ * Gives `thread` an FPU save area, so its SSE/AVX registers are saved and
+ * restored across switches (application threads; the kernel uses no FPU).
+ * The area starts in the default state (x87 and SSE control words set).
+ */
+export function threadEnableFpu(thread: Thread): bool {
+  if (FpuState.areaBytes > <u32>PAGE_SIZE) return false;
+  let area = allocPageZeroed();
+  if (area == 0) return false;
+  store<u16>(area, 0x037f); // FCW: all x87 exceptions masked
+  store<u32>(area, 0x1f80, 24); // MXCSR: all SSE exceptions masked
+  store<u64>(area, 3, 512); // XSTATE_BV: x87 and SSE state present
+  thread.fpuArea = <u64>area;
+  return true;
+}
+
 /** Frees a thread that no longer runs anywhere. */
 export function threadFree(thread: Thread): void {
   if (thread.stackBase != 0) freeContiguous(thread.stackBase, STACK_PAGES);
-  if (thread.fpuArea != 0) heapFree(<usize>thread.fpuArea);
+  if (thread.fpuArea != 0) freePage(<usize>thread.fpuArea);
   heapFree(thread.timer);
   heapFree(thread.joiners);
   heapFree(changetype<usize>(thread));

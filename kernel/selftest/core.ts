@@ -8,7 +8,9 @@ import { Log } from "../log";
 import { allocContiguous, allocPage, freeContiguous, freePage, freePageCount, physicalDrainCaches } from "../mm/physical";
 import { heapAlloc, heapBytesInUse, heapFree, heapTrim, TAG_KERNEL } from "../mm/heap";
 import { Cpus } from "../sched/percpu";
-import { threadJoin, threadSpawn } from "../sched/scheduler";
+import { threadJoin, threadSpawn, threadStartOn, yieldCpu } from "../sched/scheduler";
+import { threadCreate, threadEnableFpu } from "../sched/thread";
+import { fpuTestLoad, fpuTestRead } from "../../arch/x86_64/threads";
 import { sleepNanos } from "../sched/sleep";
 import { Thread } from "../sched/thread";
 import {
@@ -311,6 +313,34 @@ function testAllocators(): void {
   SelfTest.checkValue("memory", "kernel heap bytes back to their start", <i64>heapBytesInUse(TAG_KERNEL), <i64>heapBefore);
 }
 
+// --- FPU state -------------------------------------------------------------
+
+const fpuMismatches = memory.data(4, 4);
+
+function fpuWorker(value: usize): void {
+  // Load a pattern, let the other worker load its own, check ours survived.
+  for (let i = 0; i < 200; i++) {
+    fpuTestLoad(<u32>value);
+    yieldCpu();
+    if (fpuTestRead() != 0x0101010101010101 * <u64>(value & 0xff)) atomicAdd32(fpuMismatches, 1);
+  }
+}
+
+function testFpuState(): void {
+  atomicStore32(fpuMismatches, 0);
+  let a = threadCreate("fpu-a", fpuWorker, 0x5a);
+  let b = threadCreate("fpu-b", fpuWorker, 0xc3);
+  if (a === null || b === null || !threadEnableFpu(a) || !threadEnableFpu(b)) {
+    SelfTest.check("sched", "threads with FPU state", false);
+    return;
+  }
+  threadStartOn(a, 0);
+  threadStartOn(b, 0);
+  threadJoin(a);
+  threadJoin(b);
+  SelfTest.checkValue("sched", "SSE registers survive 400 switches between two threads", atomicLoad32(fpuMismatches), 0);
+}
+
 export function runCoreSelfTests(): void {
   Log.str("selftest: core, ");
   Log.dec(Cpus.online);
@@ -318,6 +348,7 @@ export function runCoreSelfTests(): void {
   testAllocators();
   testTimers();
   testPreemption();
+  testFpuState();
   testSemaphore();
   testPingPong();
   testFutex();
