@@ -5,21 +5,23 @@
 import { OBJECT, OBJECT_OVERHEAD, OBJECT_MAXSIZE, BLOCK_OVERHEAD } from "rt/common";
 import { heapAlloc, heapFree, heapUsableSize, TAG_RUNTIME } from "../mm/heap";
 
-// The heap tracks block sizes itself; the BLOCK header AS expects in front
-// of an object is kept (BLOCK_OVERHEAD bytes) so that rt/common's layout holds.
+// The heap tracks block sizes itself. AS expects BLOCK_OVERHEAD (4) bytes in
+// front of what __alloc returns, and __new's payload (that + 16) 16-byte
+// aligned; heap blocks are 16-byte aligned, so keep a 16-byte prefix.
+const PREFIX: usize = 16;
 
 // @ts-ignore: decorator
 @unsafe @global
 export function __alloc(size: usize): usize {
-  let block = heapAlloc(BLOCK_OVERHEAD + size, TAG_RUNTIME);
+  let block = heapAlloc(PREFIX + size, TAG_RUNTIME);
   if (block == 0) abort("out of memory in the AS runtime");
-  return block + BLOCK_OVERHEAD;
+  return block + PREFIX;
 }
 
 // @ts-ignore: decorator
 @unsafe @global
 export function __realloc(ptr: usize, size: usize): usize {
-  let oldSize = heapUsableSize(ptr - BLOCK_OVERHEAD) - BLOCK_OVERHEAD;
+  let oldSize = heapUsableSize(ptr - PREFIX) - PREFIX;
   if (size <= oldSize) return ptr;
   let newPtr = __alloc(size);
   memory.copy(newPtr, ptr, oldSize);
@@ -30,7 +32,7 @@ export function __realloc(ptr: usize, size: usize): usize {
 // @ts-ignore: decorator
 @unsafe @global
 export function __free(ptr: usize): void {
-  if (ptr != 0) heapFree(ptr - BLOCK_OVERHEAD);
+  if (ptr != 0) heapFree(ptr - PREFIX);
 }
 
 // @ts-ignore: decorator

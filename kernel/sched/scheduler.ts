@@ -11,7 +11,7 @@ import { switchContext } from "../../arch/x86_64/threads";
 import { spinLock, spinTryLock, spinUnlock } from "../sync/spinlock";
 import { Cpus, PerCpu, perCpu, thisCpu } from "./percpu";
 import {
-  Thread, THREAD_BLOCKED, THREAD_DEAD, THREAD_RUNNABLE, THREAD_RUNNING, threadCreate, threadFree,
+  CPU_ANY, Thread, THREAD_BLOCKED, THREAD_DEAD, THREAD_RUNNABLE, THREAD_RUNNING, threadCreate, threadFree,
 } from "./thread";
 import { WaitQueue, waitQueueLock, waitQueueSleepLocked, waitQueueWakeLocked } from "../sync/waitqueue";
 import { Clock } from "../time/clock";
@@ -104,9 +104,29 @@ function steal(self: PerCpu): usize {
   let victim = busiest;
   let token = spinTryLock(runLock(victim));
   if (token == 0) return 0;
-  let t = dequeueLocked(victim);
+  let t = dequeueStealableLocked(victim);
   spinUnlock(runLock(victim), token & ~(<u64>1 << 63));
   return t;
+}
+
+/** The first queued thread free to move to another CPU, removed; 0 if none. */
+function dequeueStealableLocked(cpu: PerCpu): usize {
+  let previous: usize = 0;
+  let t = cpu.runHead;
+  while (t != 0) {
+    let thread = changetype<Thread>(t);
+    if (thread.affinity == CPU_ANY) {
+      if (previous == 0) cpu.runHead = thread.next;
+      else changetype<Thread>(previous).next = thread.next;
+      if (cpu.runTail == t) cpu.runTail = previous;
+      thread.next = 0;
+      cpu.runCount--;
+      return t;
+    }
+    previous = t;
+    t = thread.next;
+  }
+  return 0;
 }
 
 /** Makes a blocked thread runnable with `result` as its wait result. False
@@ -114,7 +134,8 @@ function steal(self: PerCpu): usize {
 export function wakeThread(thread: Thread, result: i32): bool {
   if (atomicCompareExchange32(stateAddress(thread), THREAD_BLOCKED, THREAD_RUNNABLE) != THREAD_BLOCKED) return false;
   thread.waitResult = result;
-  let target = thread.cpu < Cpus.online ? perCpu(thread.cpu) : thisCpu();
+  let home = thread.affinity != CPU_ANY ? thread.affinity : thread.cpu;
+  let target = home < Cpus.online ? perCpu(home) : thisCpu();
   enqueue(target, thread);
   return true;
 }
@@ -225,13 +246,29 @@ function spinUnlockQueue(queue: WaitQueue, flags: u64): void {
   spinUnlock(changetype<usize>(queue) + offsetof<WaitQueue>("lock"), flags);
 }
 
-/** Creates and starts a thread; null when out of memory. */
+/** Creates and starts a thread, pinned to `cpu` unless it is CPU_ANY; null
+ * when out of memory. */
 export function threadSpawn(name: string, entry: (arg: usize) => void, arg: usize, cpu: u32, detached: bool): Thread | null {
   let thread = threadCreate(name, entry, arg);
   if (thread === null) return null;
   thread.detached = detached ? 1 : 0;
+  if (cpu != CPU_ANY && cpu < Cpus.online) thread.affinity = cpu;
   threadStartOn(thread, cpu);
   return thread;
+}
+
+/** Pins the current thread to `cpu` (CPU_ANY unpins), moving it there now. */
+export function setAffinity(cpu: u32): void {
+  let self = currentThread();
+  self.affinity = cpu < Cpus.online ? cpu : CPU_ANY;
+  if (self.affinity != CPU_ANY && thisCpu().index != cpu) {
+    // Block and be woken on the target CPU.
+    let flags = interruptsSave();
+    atomicStore32(stateAddress(self), THREAD_BLOCKED);
+    wakeThread(self, 0);
+    schedule(SCHED_BLOCK);
+    interruptsRestore(flags);
+  }
 }
 
 export function yieldCpu(): void {

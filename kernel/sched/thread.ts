@@ -12,6 +12,8 @@ export const THREAD_RUNNING: u32 = 1;
 export const THREAD_RUNNABLE: u32 = 2;
 export const THREAD_BLOCKED: u32 = 3;
 export const THREAD_DEAD: u32 = 4;
+/** No CPU affinity: the scheduler may run the thread anywhere. */
+export const CPU_ANY: u32 = 0xffffffff;
 
 /** Kernel stack per thread: 32 KiB. */
 export const STACK_PAGES: usize = 8;
@@ -40,6 +42,8 @@ export class Thread {
   /** TSC ticks spent running, and when the current run began. */
   runtime: u64;
   runStart: u64;
+  /** CPU the thread must run on, or CPU_ANY. */
+  affinity: u32;
   /** Futex wait: key and bitset. */
   futexKey: u64;
   futexBitset: u32;
@@ -78,6 +82,7 @@ function allocRecord(name: string): Thread | null {
   thread.name = changetype<usize>(name);
   thread.timer = timer;
   thread.joiners = joiners;
+  thread.affinity = CPU_ANY;
   waitQueueInit(changetype<WaitQueue>(joiners));
   return thread;
 }

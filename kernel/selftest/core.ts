@@ -8,8 +8,8 @@ import { Log } from "../log";
 import { allocContiguous, allocPage, freeContiguous, freePage, freePageCount, physicalDrainCaches } from "../mm/physical";
 import { heapAlloc, heapBytesInUse, heapFree, heapTrim, TAG_KERNEL } from "../mm/heap";
 import { Cpus } from "../sched/percpu";
-import { threadJoin, threadSpawn, threadStartOn, yieldCpu } from "../sched/scheduler";
-import { threadCreate, threadEnableFpu } from "../sched/thread";
+import { setAffinity, threadJoin, threadSpawn, threadStartOn, yieldCpu } from "../sched/scheduler";
+import { CPU_ANY, threadCreate, threadEnableFpu } from "../sched/thread";
 import { fpuTestLoad, fpuTestRead } from "../../arch/x86_64/threads";
 import { sleepNanos } from "../sched/sleep";
 import { Thread } from "../sched/thread";
@@ -42,6 +42,8 @@ function onTestTimer(index: usize): void {
 }
 
 function testTimers(): void {
+  // Every test timer on CPU 0, armed by a thread that stays there.
+  setAffinity(0);
   firedCount = 0;
   memory.fill(fired, 0, TIMER_COUNT * 16);
   let start = rdtsc();
@@ -82,6 +84,7 @@ function testTimers(): void {
   sleepNanos(5 * MILLI);
   let slept = Clock.monotonicNanos() - before;
   SelfTest.check("timers", "sleep 5 ms lasts 5-25 ms", slept >= 5 * MILLI && slept < 25 * MILLI);
+  setAffinity(CPU_ANY);
 }
 
 // --- preemption -----------------------------------------------------------
@@ -334,6 +337,8 @@ function testFpuState(): void {
     SelfTest.check("sched", "threads with FPU state", false);
     return;
   }
+  a.affinity = 0;
+  b.affinity = 0;
   threadStartOn(a, 0);
   threadStartOn(b, 0);
   threadJoin(a);

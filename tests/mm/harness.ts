@@ -1,0 +1,174 @@
+// Compiles the memory allocators (tests/mm/entries/mmEntry.ts) with the
+// kernel's compiler, in memory, and instantiates them in Node with the arch
+// imports mocked: atomics on the wasm memory, interrupt state, a CPU index the
+// test sets, and an abort that throws the decoded message.
+import asc from "assemblyscript/asc";
+
+/** Wasm memory the tests hand out as "physical RAM": 64 MiB. */
+export const MEMORY_BYTES = 64 << 20;
+export const PAGE = 4096;
+
+export interface MmExports {
+  memory: WebAssembly.Memory;
+  physicalMetadataBytes(maxAddress: bigint): number;
+  physicalInit(metadata: number, maxAddress: bigint): void;
+  physicalAddFree(start: bigint, end: bigint): void;
+  allocPages(order: number): number;
+  freePages(address: number, order: number): void;
+  allocPage(): number;
+  allocPageZeroed(): number;
+  freePage(address: number): void;
+  allocContiguous(count: number): number;
+  freeContiguous(address: number, count: number): void;
+  freePageCount(): number;
+  totalPageCount(): number;
+  physicalDrainCaches(): void;
+  physicalFreeBlocks(order: number): number;
+  physicalCachedPages(cpu: number): number;
+  pageOwner(address: number): number;
+  setPageOwner(address: number, owner: number): void;
+  heapAlloc(size: number, tag: number): number;
+  heapFree(address: number): void;
+  heapUsableSize(address: number): number;
+  heapBytesInUse(tag: number): number;
+  heapPagesHeld(): number;
+  heapTrim(): void;
+  heapTagName(tag: number): number;
+}
+
+/** What the arch mocks observe; `cpu` is what cpuIndex() returns. */
+export interface Arch {
+  cpu: number;
+  /** Addresses of spinlocks currently held. */
+  held: Set<number>;
+  /** interruptsSave calls not yet matched by interruptsRestore. */
+  interruptDepth: number;
+}
+
+export class AbortError extends Error {}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** The allocators' wasm module, compiled once per test file. */
+export function mmModule(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    let binary: Uint8Array<ArrayBuffer> | undefined;
+    const stderr: string[] = [];
+    const { error } = await asc.main(
+      ["tests/mm/entries/mmEntry.ts", "-O3", "--runtime", "stub", "--initialMemory", String(MEMORY_BYTES >> 16),
+        "--outFile", "mm.wasm"],
+      {
+        writeFile: (name: string, contents: Uint8Array | string) => {
+          if (name.endsWith(".wasm") && typeof contents !== "string") binary = new Uint8Array(contents);
+        },
+        stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
+      },
+    );
+    if (error || !binary) throw new Error(`asc failed: ${error?.message}\n${stderr.join("")}`);
+    return WebAssembly.compile(binary);
+  })();
+  return compiled;
+}
+
+/** AssemblyScript string at `pointer` (UTF-16LE, byte length at pointer - 4). */
+export function readString(memory: WebAssembly.Memory, pointer: number): string {
+  if (pointer === 0) return "(null)";
+  const length = new DataView(memory.buffer).getUint32(pointer - 4, true);
+  return Buffer.from(memory.buffer, pointer, length).toString("utf16le");
+}
+
+/** A fresh instance (its own memory and allocator state) with mocked imports. */
+export async function instantiate(): Promise<{ mm: MmExports; arch: Arch }> {
+  const arch: Arch = { cpu: 0, held: new Set(), interruptDepth: 0 };
+  let memory: WebAssembly.Memory | undefined;
+  let view = new DataView(new ArrayBuffer(0));
+  const dv = (): DataView => {
+    if (view.buffer !== memory!.buffer) view = new DataView(memory!.buffer);
+    return view;
+  };
+  let spins = 0;
+  const imports = {
+    env: {
+      abort(message: number, file: number, line: number, column: number): never {
+        const text = readString(memory!, message);
+        const where = file !== 0 ? ` (${readString(memory!, file)}:${line}:${column})` : "";
+        throw new AbortError(text + where);
+      },
+    },
+    arch: {
+      atomicExchange32(address: number, value: number): number {
+        const old = dv().getUint32(address, true);
+        dv().setUint32(address, value, true);
+        if (value !== 0 && old === 0) arch.held.add(address);
+        return old;
+      },
+      atomicCompareExchange32(address: number, expected: number, desired: number): number {
+        const old = dv().getUint32(address, true);
+        if (old === expected >>> 0) dv().setUint32(address, desired, true);
+        return old;
+      },
+      atomicCompareExchange64(address: number, expected: bigint, desired: bigint): bigint {
+        const old = dv().getBigUint64(address, true);
+        if (old === BigInt.asUintN(64, expected)) dv().setBigUint64(address, BigInt.asUintN(64, desired), true);
+        return old;
+      },
+      atomicAdd32(address: number, delta: number): number {
+        const old = dv().getUint32(address, true);
+        dv().setUint32(address, (old + delta) >>> 0, true);
+        return old;
+      },
+      atomicAdd64(address: number, delta: bigint): bigint {
+        const old = dv().getBigUint64(address, true);
+        dv().setBigUint64(address, BigInt.asUintN(64, old + delta), true);
+        return old;
+      },
+      atomicLoad32: (address: number): number => dv().getUint32(address, true),
+      atomicLoad64: (address: number): bigint => dv().getBigUint64(address, true),
+      atomicStore32(address: number, value: number): void {
+        dv().setUint32(address, value, true);
+        if (value === 0) arch.held.delete(address);
+      },
+      atomicStore64: (address: number, value: bigint): void => dv().setBigUint64(address, BigInt.asUintN(64, value), true),
+      memoryFence(): void {},
+      interruptsSave(): bigint {
+        arch.interruptDepth++;
+        return 0n;
+      },
+      interruptsRestore(): void {
+        arch.interruptDepth--;
+      },
+      cpuIndex: (): number => arch.cpu,
+      pause(): void {
+        // One JS thread: a lock that is held stays held.
+        if (++spins > 1000) throw new Error("deadlock: spinning on a lock nobody will release");
+      },
+    },
+  };
+  const instance = await WebAssembly.instantiate(await mmModule(), imports);
+  const mm = instance.exports as unknown as MmExports;
+  memory = mm.memory;
+  return { mm, arch };
+}
+
+/** A seeded PRNG (mulberry32): same sequence every run. */
+export function prng(seed: number): (bound: number) => number {
+  let state = seed >>> 0;
+  return (bound: number): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) % bound) >>> 0;
+  };
+}
+
+/** The message of the abort `action` raises; fails the test if it returns or throws anything else. */
+export function abortOf(action: () => void): string {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof AbortError) return error.message;
+    throw error;
+  }
+  throw new Error("expected an abort, but the call returned");
+}
