@@ -258,6 +258,16 @@ function testFutex(): void {
 
 // --- allocators -----------------------------------------------------------
 
+/** Frees what a stress-test slot records: kind << 48 | pages << 32 | address. */
+function freeRecord(record: u64): void {
+  let kind = <u32>(record >> 48);
+  let address = <usize>(record & 0xffffffff);
+  let size = <usize>((record >> 32) & 0xffff);
+  if (kind == 1) freePage(address);
+  else if (kind == 2) freeContiguous(address, size);
+  else heapFree(address);
+}
+
 function testAllocators(): void {
   heapTrim();
   physicalDrainCaches();
@@ -270,12 +280,7 @@ function testAllocators(): void {
     let slot = <usize>((seed >> 8) % 256);
     let current = load<u64>(slots + slot * 8);
     if (current != 0) {
-      let kind = <u32>(current >> 48);
-      let address = <usize>(current & 0xffffffff);
-      let size = <usize>((current >> 32) & 0xffff);
-      if (kind == 1) freePage(address);
-      else if (kind == 2) freeContiguous(address, size);
-      else heapFree(address);
+      freeRecord(current);
       store<u64>(slots + slot * 8, 0);
       continue;
     }
@@ -301,13 +306,7 @@ function testAllocators(): void {
   }
   for (let slot: usize = 0; slot < 256; slot++) {
     let current = load<u64>(slots + slot * 8);
-    if (current == 0) continue;
-    let kind = <u32>(current >> 48);
-    let address = <usize>(current & 0xffffffff);
-    let size = <usize>((current >> 32) & 0xffff);
-    if (kind == 1) freePage(address);
-    else if (kind == 2) freeContiguous(address, size);
-    else heapFree(address);
+    if (current != 0) freeRecord(current);
   }
   heapFree(slots);
   heapTrim();

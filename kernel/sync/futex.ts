@@ -8,7 +8,7 @@ import { currentThread, schedule, SCHED_BLOCK, wakeThread } from "../sched/sched
 import { THREAD_BLOCKED, Thread } from "../sched/thread";
 import { Timer, timerCancel, timerStart } from "../time/timer";
 import {
-  ETIMEDOUT, WaitQueue, waitQueueLock, waitQueueRemove, waitQueueUnlock,
+  ETIMEDOUT, WaitQueue, waitQueueAppend, waitQueueLock, waitQueueRemove, waitQueueUnlock,
 } from "./waitqueue";
 
 export const EAGAIN: i32 = 11;
@@ -57,11 +57,7 @@ export function futexWait(key: u64, expected: u32, deadline: u64, bitset: u32): 
   self.futexBitset = bitset;
   self.futexBucket = index;
   self.waitResult = 0;
-  // Append (FIFO) with the thread's queue link.
-  self.next = 0;
-  if (queue.tail == 0) queue.head = changetype<usize>(self);
-  else changetype<Thread>(queue.tail).next = changetype<usize>(self);
-  queue.tail = changetype<usize>(self);
+  waitQueueAppend(queue, self);
   atomicStore32(changetype<usize>(self) + offsetof<Thread>("state"), THREAD_BLOCKED);
   waitQueueUnlock(queue, flags & ~(<u64>0x200));
   let timer = changetype<Timer>(self.timer);
@@ -156,11 +152,7 @@ export function futexRequeue(key: u64, wakeCount: u32, key2: u64, requeueCount: 
       waitQueueRemove(source, thread);
       thread.futexKey = key2;
       thread.futexBucket = to;
-      let target = bucket(to);
-      thread.next = 0;
-      if (target.tail == 0) target.head = t;
-      else changetype<Thread>(target.tail).next = t;
-      target.tail = t;
+      waitQueueAppend(bucket(to), thread);
       moved++;
     }
     t = next;

@@ -36,7 +36,8 @@ export function waitQueueUnlock(queue: WaitQueue, flags: u64): void {
   spinUnlock(waitQueueLockAddress(queue), flags);
 }
 
-function append(queue: WaitQueue, thread: Thread): void {
+/** Appends `thread` (FIFO) with its queue link; with the lock held. */
+export function waitQueueAppend(queue: WaitQueue, thread: Thread): void {
   thread.next = 0;
   if (queue.tail == 0) queue.head = changetype<usize>(thread);
   else changetype<Thread>(queue.tail).next = changetype<usize>(thread);
@@ -84,7 +85,7 @@ function onWaitTimeout(threadAddress: usize): void {
  */
 export function waitQueueSleepLocked(queue: WaitQueue, flags: u64, deadline: u64): i32 {
   let self = currentThread();
-  append(queue, self);
+  waitQueueAppend(queue, self);
   self.waitResult = 0;
   atomicStore32(changetype<usize>(self) + offsetof<Thread>("state"), THREAD_BLOCKED);
   // Keep interrupts off from here until schedule(): a preemption between
