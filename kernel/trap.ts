@@ -15,6 +15,7 @@ import { preemptIfNeeded } from "./sched/scheduler";
 import { timerInterrupt } from "./time/timer";
 import { tlbShootdownInterrupt } from "../arch/x86_64/tlbshootdown";
 import { applyFaultFixup } from "../arch/x86_64/access";
+import { irqDispatch } from "./irq";
 
 // Mnemonic and name of the CPU exceptions, 0..21, one "#XX name" each.
 const EXCEPTION_NAMES: StaticArray<string> = [
@@ -122,6 +123,8 @@ export function onInterrupt(vector: u32, frame: usize): void {
     tlbShootdownInterrupt();
   } else if (vector == VECTOR_APIC_ERROR) {
     Log.line("wisp: local APIC error interrupt");
+  } else if (irqDispatch(vector)) {
+    // a device driver's handler ran
   } else if (unexpectedInterrupts++ < 10) {
     Log.str("wisp: unexpected interrupt vector ");
     Log.dec(vector);
