@@ -15,6 +15,8 @@ import { consoleInit } from "./console";
 import { Log } from "./log";
 import { freePageCount, physicalAddFree, physicalInit, physicalMetadataBytes, PAGE_SIZE } from "./mm/physical";
 import { Options } from "./options";
+import { vmInit } from "./mm/vm";
+import { vmGuardPageTouch, vmSelfTest } from "./mm/selftest";
 import { panic } from "./panic";
 import { EXIT_SUCCESS, powerOff } from "./power";
 import { Cpus, perCpu, perCpuLayoutOk } from "./sched/percpu";
@@ -131,6 +133,7 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   if (!unmapNullPage()) panic("paging: cannot unmap the null page");
   stage("descriptors, boot info");
   setUpMemory();
+  if (!vmInit()) panic("vm: out of memory for the application address space");
   stage("page allocator");
   Tsc.calibrate();
   stage("TSC calibrated");
@@ -191,6 +194,8 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
     SelfTest.summary();
     status = SelfTest.failed == 0 ? EXIT_SUCCESS : 1;
   }
+  if (Options.equals("wisp.test", "vm")) status = vmSelfTest() ? EXIT_SUCCESS : 1;
+  if (Options.equals("wisp.test", "guardpage")) vmGuardPageTouch();
   if (Options.equals("wisp.bench", "cswitch")) runContextSwitchBenchmark();
   powerOff(status);
 }

@@ -7,6 +7,8 @@ import { Log } from "./log";
 import { Tsc } from "./time/tsc";
 
 export const EXIT_SUCCESS: u32 = 0;
+/** An application ended by a page fault: SIGSEGV's number (isa-debug-exit carries 0-127). */
+export const EXIT_SEGFAULT: u32 = 11;
 /** Status of every kernel panic (fault, abort, failed check). */
 export const EXIT_PANIC: u32 = 127;
 

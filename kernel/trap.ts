@@ -16,6 +16,8 @@ import { timerInterrupt } from "./time/timer";
 import { tlbShootdownInterrupt } from "../arch/x86_64/tlbshootdown";
 import { applyFaultFixup } from "../arch/x86_64/access";
 import { irqDispatch } from "./irq";
+import { FAULT_HANDLED, faultIsApplication, handlePageFault, reportSegfault } from "./mm/fault";
+import { EXIT_SEGFAULT, powerOff } from "./power";
 
 // Mnemonic and name of the CPU exceptions, 0..21, one "#XX name" each.
 const EXCEPTION_NAMES: StaticArray<string> = [
@@ -45,7 +47,17 @@ export function onTrap(frame: usize): void {
   let vector = load<u64>(frame + FRAME_VECTOR);
   let error = load<u64>(frame + FRAME_ERROR);
   let rip = load<u64>(frame + FRAME_RIP);
-  if (vector == 14 && applyFaultFixup(frame) != 0) return; // an access that may fault: -EFAULT
+  if (vector == 14) {
+    let address = readCr2();
+    let code = handlePageFault(address, error, rip);
+    if (code == FAULT_HANDLED) return; // demand paging: retry the access
+    if (applyFaultFixup(frame) != 0) return; // an access that may fault: -EFAULT
+    if (faultIsApplication(code)) {
+      // Until processes exist, the application is the whole VM.
+      reportSegfault(address, code, rip);
+      powerOff(EXIT_SEGFAULT);
+    }
+  }
   panicBegin();
   Log.str("\nwisp: panic: CPU exception ");
   Log.dec(vector);

@@ -158,3 +158,10 @@ u64 Z_archZ_accessCompareExchange32(ARCH, u64 address, u32 expected, u32 desired
   (void)unused;
   return canonical(address) && !(address & 3) ? access_cmpxchg32(address, expected, desired) : (u64)-14;
 }
+
+/* A plain read with no fault fixup: for the guard-page self-test, whose
+ * fault must reach the page-fault handler's application path. */
+u64 Z_archZ_probeRead64(ARCH, u64 address) {
+  (void)unused;
+  return *(volatile u64 *)address;
+}

@@ -16,6 +16,8 @@ declare -A PACKAGE_FOR=(
   [nm]=binutils
   [objcopy]=binutils
   [sha256sum]=coreutils
+  [cpio]=cpio
+  [xz]=xz-utils
 )
 
 missing=()
