@@ -63,9 +63,9 @@ $(BUILD)/kernel.c $(BUILD)/kernel.names.json: $(BUILD)/kernel.raw.c scripts/buil
 $(BUILD)/include/wasm-rt.h: /usr/include/wasm-rt.h | $(BUILD)
 	mkdir -p $(BUILD)/include && cp $< $@
 
-$(OBJ)/kernel.o: $(BUILD)/kernel.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h
+$(OBJ)/kernel.o: $(BUILD)/kernel.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h loader/kernel_prelude.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(KERNEL_C_FLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(KERNEL_C_FLAGS) -include loader/kernel_prelude.h -c $< -o $@
 
 $(OBJ)/loader/%.o: loader/%.c $(wildcard loader/*.h) arch/x86_64/layout.h $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h
 	@mkdir -p $(@D)

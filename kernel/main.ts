@@ -109,7 +109,16 @@ function stage(name: string): void {
   stageCount++;
 }
 
+@external("arch", "startupTsc") declare function startupTsc(index: u32): u64;
+
 function printBootTrace(bootTsc: u64): void {
+  Log.str("boottrace: C entry ");
+  Log.milli(Tsc.toMicros(startupTsc(0) - bootTsc), 2);
+  Log.str(" ms, wasm module set up ");
+  Log.milli(Tsc.toMicros(startupTsc(1) - bootTsc), 2);
+  Log.str(" ms, instantiated ");
+  Log.milli(Tsc.toMicros(startupTsc(2) - bootTsc), 2);
+  Log.line(" ms");
   for (let i = 0; i < stageCount; i++) {
     Log.str("boottrace: ");
     Log.milli(Tsc.toMicros(load<u64>(stageTsc + <usize>i * 8) - bootTsc), 2);

@@ -13,18 +13,37 @@ static Z_kernel_instance_t kernel_instance;
  * (read by the trap path and the cpuIndex import). */
 struct cpu_local {
   u32 index;
-  u32 reserved;
+  u32 shadow_sp; /* WISP_SHADOW_SP, loader/kernel_prelude.h */
 };
 static struct cpu_local cpu_locals[64];
+/* The shadow-stack pointer's initial value, which every thread starts from. */
+u32 shadow_stack_base;
 
 void cpu_local_init(u32 index) {
   cpu_locals[index].index = index;
+  cpu_locals[index].shadow_sp = shadow_stack_base;
   u64 base = (u64)&cpu_locals[index];
   __asm__ volatile("wrmsr" ::"c"(0xc0000101), "a"((u32)base), "d"((u32)(base >> 32)));
 }
 static bool kernel_instantiated;
 
+/* TSC at the C entry, after module set-up and after instantiation, for wisp.boottrace. */
+static u64 startup_tsc[3];
+
+static u64 read_tsc(void) {
+  u32 lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((u64)hi << 32) | lo;
+}
+
+struct Z_arch_instance_t;
+u64 Z_archZ_startupTsc(struct Z_arch_instance_t *unused, u32 index) {
+  (void)unused;
+  return index < 3 ? startup_tsc[index] : 0;
+}
+
 void wisp_start64(u32 start_info_phys, u64 boot_tsc) {
+  startup_tsc[0] = read_tsc();
   /* The lower half belongs to the application from now on. */
   u64 *pml4 = (u64 *)as_to_virt((u32)(u64)boot_pml4);
   pml4[0] = 0;
@@ -33,7 +52,10 @@ void wisp_start64(u32 start_info_phys, u64 boot_tsc) {
   cpu_local_init(0);
   wasm_rt_init();
   Z_kernel_init_module();
+  startup_tsc[1] = read_tsc();
   Z_kernel_instantiate(&kernel_instance, NULL);
+  shadow_stack_base = cpu_locals[0].shadow_sp; /* set by the module's globals */
+  startup_tsc[2] = read_tsc();
   kernel_instantiated = true;
   Z_kernelZ_kmain(&kernel_instance, start_info_phys, boot_tsc);
   early_fail("kmain returned");

@@ -11,15 +11,28 @@ void switch_context(u64 *save_rsp, u64 new_rsp, void *save_fpu, void *restore_fp
 extern u8 fpu_use_xsave;
 extern void thread_trampoline(void);
 
-/* A thread record (kernel/sched/thread.ts) starts with u64 savedRsp and
- * u64 fpuArea (physical address of its XSAVE area, or 0). */
+extern u32 shadow_stack_base;
+
+/* A thread record (kernel/sched/thread.ts) starts with u64 savedRsp, u64
+ * fpuArea (physical address of its XSAVE area, or 0) and u32 shadowSp (its
+ * AS shadow-stack pointer while it is not running; gs:4 while it is). */
 void Z_archZ_switchContext(ARCH, u32 from, u32 to) {
   (void)unused;
   u64 *from_record = as_to_virt(from);
   u64 *to_record = as_to_virt(to);
+  u32 shadow_sp;
+  __asm__ volatile("movl %%gs:4, %0" : "=r"(shadow_sp));
+  ((u32 *)from_record)[4] = shadow_sp;
+  shadow_sp = ((u32 *)to_record)[4];
+  __asm__ volatile("movl %0, %%gs:4" ::"r"(shadow_sp) : "memory");
   void *save = from_record[1] ? as_to_virt((u32)from_record[1]) : NULL;
   void *restore = to_record[1] ? as_to_virt((u32)to_record[1]) : NULL;
   switch_context(&from_record[0], to_record[0], save, restore);
+}
+
+u32 Z_archZ_shadowStackBase(ARCH) {
+  (void)unused;
+  return shadow_stack_base;
 }
 
 u64 Z_archZ_threadTrampolineAddress(ARCH) {

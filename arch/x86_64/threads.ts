@@ -4,6 +4,8 @@
 /** Saves the running thread's registers in record `from` and resumes `to`
  * (records start with savedRsp and fpuArea; see kernel/sched/thread.ts). */
 @external("arch", "switchContext") export declare function switchContext(from: usize, to: usize): void;
+/** Where every thread's AS shadow-stack pointer starts (loader/kernel_prelude.h). */
+@external("arch", "shadowStackBase") export declare function shadowStackBase(): u32;
 /** Where a new thread's first switch returns to. */
 @external("arch", "threadTrampolineAddress") export declare function threadTrampolineAddress(): u64;
 /** Enables SSE/AVX state for applications; returns the bytes of a save area. */

@@ -1,6 +1,6 @@
 // Threads: a record, a kernel stack, and (for application threads) an FPU
 // save area. The scheduler (scheduler.ts) decides which runs where.
-import { threadTrampolineAddress } from "../../arch/x86_64/threads";
+import { shadowStackBase, threadTrampolineAddress } from "../../arch/x86_64/threads";
 import { physToDirectMap } from "../../arch/x86_64/layout";
 import { allocContiguous, allocPageZeroed, freeContiguous, freePage, PAGE_SIZE } from "../mm/physical";
 import { heapAlloc, heapFree, TAG_SCHED } from "../mm/heap";
@@ -20,9 +20,11 @@ export const STACK_PAGES: usize = 8;
 
 @unmanaged
 export class Thread {
-  /** Offsets 0 and 8 are read by arch/x86_64 switch code: keep them first. */
+  /** Offsets 0, 8 and 16 are used by the switch code (loader/threads.c): keep them first. */
   savedRsp: u64;
   fpuArea: u64;
+  /** AS shadow-stack pointer while not running (loader/kernel_prelude.h). */
+  shadowSp: u32;
   id: u32;
   state: u32;
   onCpu: u32;
@@ -110,6 +112,7 @@ export function threadCreate(name: string, entry: (arg: usize) => void, arg: usi
   memory.fill(frame, 0, 48);
   store<u64>(frame, threadTrampolineAddress(), 48);
   thread.savedRsp = physToDirectMap(frame);
+  thread.shadowSp = shadowStackBase();
   return thread;
 }
 

@@ -2,11 +2,20 @@
 // function is, for the kernel symbol table:
 // - The linear memory base becomes a compile-time constant (the direct map):
 //   otherwise gcc must reload instance->memory.data after every store.
+// - asc's shadow-stack pointer becomes per-thread (see loader/kernel_prelude.h).
 // - names.json maps wasm2c's C function names to AS names
 //   ("w2c_kernel_log_Log_str" -> "kernel/log/Log.str").
 // Usage: tsx scripts/build/postprocessKernelC.ts kernel.wasm kernel.c out.c names.json
 import { readFileSync, writeFileSync } from "node:fs";
 import { readFunctionNames, wasm2cFunctionName } from "./wasmNames.ts";
+
+const SHADOW_STACK_POINTER = "instance->w2c__lib_memory___stack_pointer";
+const PER_THREAD_SHADOW_STACK_POINTER = "WISP_SHADOW_SP";
+
+/** Points asc's shadow-stack pointer at the per-thread copy (loader/kernel_prelude.h). */
+export function perThreadShadowStack(source: string): string {
+  return source.split(SHADOW_STACK_POINTER).join(PER_THREAD_SHADOW_STACK_POINTER);
+}
 
 const LOAD_STORE_BASE = "&mem->data[addr]";
 const CONSTANT_BASE = "&((u8*)WISP_LINEAR_MEMORY_BASE)[addr]";
@@ -31,7 +40,7 @@ function main(argv: string[]): void {
   const [wasmPath, cPath, outPath, namesPath] = argv;
   const names = readFunctionNames(readFileSync(wasmPath));
   if (names.size === 0) throw new Error(`${wasmPath}: no name section (build with asc --debug)`);
-  writeFileSync(outPath, constantMemoryBase(readFileSync(cPath, "utf8")));
+  writeFileSync(outPath, perThreadShadowStack(constantMemoryBase(readFileSync(cPath, "utf8"))));
   writeFileSync(namesPath, JSON.stringify(cNameTable(names), null, 1));
 }
 
