@@ -49,7 +49,10 @@ $(BUILD)/kernel.wasm: $(AS_SOURCES) $(ASC) | $(BUILD)
 # wasm2c writes kernel.raw.c and kernel.raw.h; the post-processed C is what we
 # compile. kernel.h (the imports and exports) is replaced only when it changes,
 # so editing an AS function does not recompile the loader's C files.
-$(BUILD)/kernel.raw.c: $(BUILD)/kernel.wasm
+$(BUILD)/kernel.merged.wasm: $(BUILD)/kernel.wasm scripts/build/mergeDataSegments.ts
+	$(TSX) scripts/build/mergeDataSegments.ts $< $@
+
+$(BUILD)/kernel.raw.c: $(BUILD)/kernel.merged.wasm
 	$(WASM2C) $< -n kernel -o $@
 
 $(BUILD)/kernel.h: $(BUILD)/kernel.raw.c

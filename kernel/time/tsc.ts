@@ -1,7 +1,10 @@
 // TSC frequency: from CPUID when the CPU or hypervisor states it (leaf 0x15
 // crystal ratio, the hypervisor timing leaf 0x40000010, leaf 0x16), else
-// measured against the PIT over several short windows, keeping the median
-// and rejecting windows that disagree, so a busy host cannot skew it. Never
+// measured against the PIT. Boot measures while it works: it marks (TSC, PIT
+// count) pairs between its early stages and derives the rate from them when
+// the consistency checks pass, so calibration costs almost no waiting; if
+// they fail it falls back to dedicated windows, keeping the median and
+// rejecting windows that disagree, so a busy host cannot skew it. Never
 // hangs: every wait is bounded by a TSC deadline.
 import { cpuid, inb, outb, rdtsc } from "../../arch/x86_64/cpu";
 
@@ -15,6 +18,13 @@ const FALLBACK_HZ: u64 = 2_000_000_000;
 
 const cpuidOut = memory.data(16, 16);
 const samples = memory.data(8 * PIT_WINDOWS, 8);
+const MARKS_MAX: i32 = 16;
+const markTsc = memory.data(8 * MARKS_MAX, 8);
+const markPit = memory.data(4 * MARKS_MAX, 4);
+/** PIT ticks the overlapped measurement must span (about 2 ms). */
+const OVERLAP_MIN_TICKS: u32 = 2386;
+/** Intervals shorter than this (about 0.25 ms) are too coarse to check. */
+const INTERVAL_MIN_TICKS: u32 = 300;
 
 export const SOURCE_CPUID_15: u32 = 1;
 export const SOURCE_HYPERVISOR: u32 = 2;
@@ -34,6 +44,49 @@ export class Tsc {
       Tsc.source = SOURCE_FALLBACK;
     } else {
       Tsc.hz = hz;
+    }
+  }
+
+  static marks: i32 = -1;
+
+  /** Starts an overlapped measurement (unless CPUID states the rate): call
+   * mark() between boot stages and finishOverlapped() before using hz. */
+  static startOverlapped(): void {
+    let hz = fromCpuid();
+    if (hz != 0) {
+      Tsc.hz = hz;
+      Tsc.marks = -1;
+      return;
+    }
+    pitStart();
+    Tsc.marks = 0;
+    Tsc.mark();
+  }
+
+  static mark(): void {
+    if (Tsc.marks < 0 || Tsc.marks >= MARKS_MAX) return;
+    store<u32>(markPit + <usize>Tsc.marks * 4, pitCount());
+    store<u64>(markTsc + <usize>Tsc.marks * 8, rdtsc());
+    Tsc.marks++;
+  }
+
+  /** Ends the overlapped measurement; falls back to calibrate() if it is inconsistent. */
+  static finishOverlapped(): void {
+    if (Tsc.marks < 0) return; // CPUID gave the rate
+    // Span at least OVERLAP_MIN_TICKS in all; wait out what boot did not.
+    let deadline = rdtsc() + (MAX_PLAUSIBLE_HZ / 500) * 50;
+    while (overlapTicks() + ((load<u32>(markPit + <usize>(Tsc.marks - 1) * 4) - pitCount()) & 0xffff) < OVERLAP_MIN_TICKS) {
+      if (rdtsc() > deadline) break;
+    }
+    if (Tsc.marks == MARKS_MAX) Tsc.marks--; // reuse the last slot for the final mark
+    Tsc.mark();
+    let hz = overlapRate();
+    Tsc.marks = -1;
+    if (hz != 0) {
+      Tsc.hz = hz;
+      Tsc.source = SOURCE_PIT;
+    } else {
+      Tsc.calibrate();
     }
   }
 
@@ -130,6 +183,42 @@ function pitWindow(): u64 {
     if (now > deadline) return 0;
   }
   return 0;
+}
+
+/** PIT ticks between the first and last marks. */
+function overlapTicks(): u32 {
+  let total: u32 = 0;
+  for (let i = 1; i < Tsc.marks; i++) {
+    total += (load<u32>(markPit + <usize>(i - 1) * 4) - load<u32>(markPit + <usize>i * 4)) & 0xffff;
+  }
+  return total;
+}
+
+/**
+ * The TSC rate over all marks, or 0 unless it is consistent: the intervals
+ * long enough to judge must agree with it within 1% at their median (a read
+ * delayed by the host skews two neighbouring intervals, a PIT wrap in an
+ * interval over 55 ms skews one; either shows).
+ */
+function overlapRate(): u64 {
+  let pitTotal = overlapTicks();
+  if (pitTotal < INTERVAL_MIN_TICKS) return 0;
+  let tscTotal = load<u64>(markTsc + <usize>(Tsc.marks - 1) * 8) - load<u64>(markTsc);
+  let overall = tscTotal * PIT_HZ / <u64>pitTotal;
+  if (!plausible(overall)) return 0;
+  let counted = 0;
+  for (let i = 1; i < Tsc.marks && counted < PIT_WINDOWS; i++) {
+    let pit = (load<u32>(markPit + <usize>(i - 1) * 4) - load<u32>(markPit + <usize>i * 4)) & 0xffff;
+    if (pit < INTERVAL_MIN_TICKS) continue;
+    let tsc = load<u64>(markTsc + <usize>i * 8) - load<u64>(markTsc + <usize>(i - 1) * 8);
+    store<u64>(samples + <usize>counted * 8, tsc * PIT_HZ / <u64>pit);
+    counted++;
+  }
+  if (counted == 0) return 0;
+  sortSamples(counted);
+  let median = load<u64>(samples + <usize>(counted / 2) * 8);
+  let diff = median > overall ? median - overall : overall - median;
+  return diff * 100 <= overall ? overall : 0;
 }
 
 function pitStart(): void {

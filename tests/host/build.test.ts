@@ -66,3 +66,39 @@ describe("kernel symbol table", () => {
     expect(asm).toMatch(/\.quad 0xffffffff80200010\n\t\.long 19\n/);
   });
 });
+
+describe("data segment merging", () => {
+  it("merges segments with zero-filled gaps, later segments winning", async () => {
+    const { mergeSegments } = await import("../../scripts/build/mergeDataSegments.ts");
+    const merged = mergeSegments([
+      { offset: 100, bytes: Uint8Array.from([1, 2, 3]) },
+      { offset: 106, bytes: Uint8Array.from([9]) },
+      { offset: 101, bytes: Uint8Array.from([7]) },
+    ]);
+    expect(merged?.offset).toBe(100);
+    expect(Array.from(merged!.bytes)).toEqual([1, 7, 3, 0, 0, 0, 9]);
+    expect(mergeSegments([])).toBeNull();
+  });
+
+  it("keeps the built kernel's initial memory byte for byte", async () => {
+    const { mergeDataSegmentsOfModule } = await import("../../scripts/build/mergeDataSegments.ts");
+    const original = readFileSync("build/kernel.wasm");
+    const merged = mergeDataSegmentsOfModule(original);
+    // Instantiated with inert imports, both must start with identical memory.
+    const memoryOf = async (bytes: Uint8Array) => {
+      const module = await WebAssembly.compile(bytes);
+      const imports: WebAssembly.Imports = {};
+      for (const d of WebAssembly.Module.imports(module)) {
+        imports[d.module] ??= {};
+        (imports[d.module] as Record<string, unknown>)[d.name] = () => 0;
+      }
+      const instance = await WebAssembly.instantiate(module, imports);
+      return new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    };
+    const before = await memoryOf(original);
+    const after = await memoryOf(merged);
+    expect(after.length).toBe(before.length);
+    expect(Buffer.compare(Buffer.from(after), Buffer.from(before))).toBe(0);
+    expect(merged.length).toBeLessThan(original.length + 300_000);
+  });
+});
