@@ -58,7 +58,7 @@ $(BUILD)/kernel.raw.c: $(BUILD)/kernel.merged.wasm
 $(BUILD)/kernel.h: $(BUILD)/kernel.raw.c
 	cmp -s $(BUILD)/kernel.raw.h $@ || cp $(BUILD)/kernel.raw.h $@
 
-$(BUILD)/kernel.c $(BUILD)/kernel.names.json: $(BUILD)/kernel.raw.c scripts/build/postprocessKernelC.ts scripts/build/wasmNames.ts
+$(BUILD)/kernel.c $(BUILD)/kernel.names.json &: $(BUILD)/kernel.raw.c scripts/build/postprocessKernelC.ts scripts/build/wasmNames.ts
 	$(TSX) scripts/build/postprocessKernelC.ts $(BUILD)/kernel.wasm $< $(BUILD)/kernel.c $(BUILD)/kernel.names.json
 	sed -i 's/#include "kernel.raw.h"/#include "kernel.h"/' $(BUILD)/kernel.c
 

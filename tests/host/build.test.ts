@@ -82,10 +82,10 @@ describe("data segment merging", () => {
 
   it("keeps the built kernel's initial memory byte for byte", async () => {
     const { mergeDataSegmentsOfModule } = await import("../../scripts/build/mergeDataSegments.ts");
-    const original = readFileSync("build/kernel.wasm");
-    const merged = mergeDataSegmentsOfModule(original);
+    const original = new Uint8Array(readFileSync("build/kernel.wasm"));
+    const merged = new Uint8Array(mergeDataSegmentsOfModule(original));
     // Instantiated with inert imports, both must start with identical memory.
-    const memoryOf = async (bytes: Uint8Array) => {
+    const memoryOf = async (bytes: Uint8Array<ArrayBuffer>) => {
       const module = await WebAssembly.compile(bytes);
       const imports: WebAssembly.Imports = {};
       for (const d of WebAssembly.Module.imports(module)) {
