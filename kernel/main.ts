@@ -31,6 +31,8 @@ import { Tsc } from "./time/tsc";
 import { Timer } from "./time/timer";
 import { heapAlloc, TAG_SCHED } from "./mm/heap";
 import { parseDecimal } from "./cmdline";
+import { driversInit, driversLog } from "../drivers/drivers";
+import { runDriverBenchmarks, runDriverSelfTests } from "../drivers/selftest";
 
 export { onInterrupt, onTrap, onWasmTrap } from "./trap";
 export { threadStart } from "./sched/scheduler";
@@ -162,6 +164,8 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   stage("scheduler");
   Cpus.online = startApplicationProcessors(cpuLimit());
   stage("CPUs started");
+  driversInit();
+  stage("drivers");
 
   // The machine-readable boot line: first kernel instruction to here, the
   // kernel ready to run the application. Diagnostics follow it, so their
@@ -200,6 +204,7 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   Log.str(" of ");
   Log.dec(Cpus.count);
   Log.line(" CPUs online");
+  driversLog();
 
   runSelfTestFailure();
 
@@ -211,6 +216,11 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   }
   if (Options.equals("wisp.test", "vm")) status = vmSelfTest() ? EXIT_SUCCESS : 1;
   if (Options.equals("wisp.test", "guardpage")) vmGuardPageTouch();
+  if (runDriverSelfTests()) {
+    SelfTest.summary();
+    status = SelfTest.failed == 0 ? EXIT_SUCCESS : 1;
+  }
   if (Options.equals("wisp.bench", "cswitch")) runContextSwitchBenchmark();
+  runDriverBenchmarks();
   powerOff(status);
 }

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { AcceleratorChoice } from "./run/accelerator.ts";
 import { runGuest } from "./run/guest.ts";
+import type { DeviceOptions, HostForward } from "./run/devices.ts";
 import { MACHINES, type Machine } from "./run/qemu.ts";
 
 const USAGE = `usage: npm run boot -- [options] [-- extra QEMU arguments]
@@ -19,6 +20,12 @@ Boots build/kernel.elf directly (PVH), or a disk image with --image.
   --cmdline STR     kernel command line (direct boot; images store their own,
                     change it with npm run cmdline)
   --timeout SEC     kill QEMU after SEC seconds (default: none)
+  --disk PATH       attach a raw image as the data disk (virtio-blk)
+  --net MODE        user (default: QEMU user networking, guest 10.0.2.15),
+                    tap:IFNAME (an existing tap interface), or none
+  --hostfwd SPEC    with user networking: tcp|udp:HOSTPORT:GUESTPORT on
+                    127.0.0.1 (repeatable)
+  --no-rng          no virtio-rng device (attached by default)
   --quiet           do not echo the console; print only the summary
   -h, --help        this text
 
@@ -50,6 +57,10 @@ async function main(): Promise<void> {
         cmdline: { type: "string" },
         timeout: { type: "string" },
         quiet: { type: "boolean", default: false },
+        disk: { type: "string" },
+        net: { type: "string", default: "user" },
+        hostfwd: { type: "string", multiple: true, default: [] },
+        "no-rng": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -82,6 +93,22 @@ async function main(): Promise<void> {
     fail("--cmdline applies to direct boot; change an image's command line with npm run cmdline");
   }
 
+  const devices: DeviceOptions = { rng: !v["no-rng"], dataDisk: v.disk };
+  if (v.disk !== undefined && !existsSync(v.disk)) fail(`${v.disk} does not exist`);
+  if (v.net === "user") devices.network = "user";
+  else if (v.net.startsWith("tap:")) {
+    devices.network = "tap";
+    devices.tapInterface = v.net.slice(4);
+  } else if (v.net !== "none") fail(`--net wants user, tap:IFNAME or none, not '${v.net}'`);
+  const forwards: HostForward[] = [];
+  for (const spec of v.hostfwd) {
+    const match = /^(tcp|udp):(\d+):(\d+)$/.exec(spec);
+    if (!match) fail(`--hostfwd wants tcp|udp:HOSTPORT:GUESTPORT, not '${spec}'`);
+    forwards.push({ protocol: match[1] as "tcp" | "udp", hostPort: Number(match[2]), guestPort: Number(match[3]) });
+  }
+  if (forwards.length > 0 && devices.network !== "user") fail("--hostfwd needs --net user");
+  devices.hostForwards = forwards;
+
   const result = await runGuest({
     kernel,
     image,
@@ -91,6 +118,7 @@ async function main(): Promise<void> {
     memory: v.memory,
     smp,
     cmdline: v.cmdline,
+    devices,
     extraArgs,
     timeoutMs: timeout * 1000,
     echo: !v.quiet,

@@ -16,6 +16,9 @@ declare -A PACKAGE_FOR=(
   [nm]=binutils
   [objcopy]=binutils
   [sha256sum]=coreutils
+  # tests/drivers/net.test.ts: a tap device in a network namespace, probed with arping
+  [ip]=iproute2
+  [arping]=iputils-arping
   [cpio]=cpio
   [xz]=xz-utils
 )

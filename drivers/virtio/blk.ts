@@ -13,8 +13,8 @@ import {
   BLK_F_BLK_SIZE, BLK_F_FLUSH, BLK_F_RO, BLK_F_SEG_MAX, BLK_F_SIZE_MAX, BLK_F_TOPOLOGY, bit, COMMON_WANTED, hasFeature,
 } from "./features";
 import {
-  logDeviceName, virtioConfig32, virtioConfig64, virtioCreateQueue, virtioDriverOk, virtioFail, virtioLogFeatures,
-  virtioLogQueues, virtioNegotiate, virtioSetupInterrupts, VirtioDevice,
+  logDeviceName, virtioConfig32, virtioConfig64, virtioCreateQueue, virtioDriverOk, virtioFail, virtioNegotiate,
+  virtioSetupInterrupts, VirtioDevice,
 } from "./device";
 import {
   SEGMENT_BYTES, SEG_WRITE, Virtqueue, vqAdd, vqDescriptorsNeeded, vqDisableInterrupts, vqEnableInterrupts,
@@ -194,8 +194,12 @@ export function virtioBlkAttach(dev: VirtioDevice): i32 {
   }
   virtioDriverOk(dev);
   blockRegister(block);
-  virtioLogFeatures(dev);
-  virtioLogQueues(dev);
+  return 0;
+}
+
+/** "virtio-blk0: 131072 sectors (64 MiB), block size 512, ...". */
+export function virtioBlkLog(dev: VirtioDevice): void {
+  let block = changetype<BlockDevice>(changetype<VirtioBlk>(dev.driver).block);
   logDeviceName(dev);
   Log.str(": ");
   Log.dec(block.sectors);
@@ -208,5 +212,4 @@ export function virtioBlkAttach(dev: VirtioDevice): i32 {
   Log.str(", max request ");
   Log.dec(block.maxTransfer >> 10);
   Log.line(" KiB");
-  return 0;
 }

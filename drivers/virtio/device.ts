@@ -114,7 +114,14 @@ export class VirtioDevice {
   /** Number among the devices of its type (virtio-blk0, 1, ...). */
   unit: u32;
   interrupts: u64;
+  /** The next device sharing this one's I/O APIC line (PCI INTx is often shared). */
+  nextShared: usize;
 }
+
+// GSIs already routed for virtio devices: gsi u32, first device u32 (usize).
+const MAX_SHARED: u32 = 16;
+const sharedLines = memory.data(<i32>(MAX_SHARED * 8), 4);
+let sharedCount: u32 = 0;
 
 // ---- register access ----
 
@@ -405,9 +412,18 @@ function configInterrupt(arg: usize): void {
   if (dev.configCallback != 0) changetype<(arg: usize) => void>(dev.configCallback)(dev.configArg);
 }
 
-/** The shared interrupt (INTx, virtio-mmio): read and acknowledge the ISR, then run the queues' callbacks. */
-function sharedInterrupt(arg: usize): void {
-  let dev = changetype<VirtioDevice>(arg);
+/** The line interrupt (INTx, virtio-mmio) of every device on it: read and
+ * acknowledge each one's ISR, then run the callbacks of its queues. */
+function lineInterrupt(arg: usize): void {
+  let address = arg;
+  while (address != 0) {
+    let dev = changetype<VirtioDevice>(address);
+    address = dev.nextShared;
+    deviceInterrupt(dev);
+  }
+}
+
+function deviceInterrupt(dev: VirtioDevice): void {
   let status: u32;
   if (dev.transport == TRANSPORT_PCI) {
     status = mmioRead8(dev.isr); // reading clears it
@@ -455,11 +471,29 @@ export function virtioSetupInterrupts(dev: VirtioDevice, queues: u32): bool {
     }
   }
   if (dev.gsi == 0 || dev.gsi >= 0xff) return false; // INTx not routed by the firmware
+  // Another device on the same line: join its handler chain.
+  for (let i: u32 = 0; i < sharedCount; i++) {
+    let entry = sharedLines + <usize>i * 8;
+    if (load<u32>(entry) != dev.gsi) continue;
+    let first = changetype<VirtioDevice>(load<usize>(entry, 4));
+    dev.vector = first.vector;
+    dev.nextShared = first.nextShared;
+    first.nextShared = changetype<usize>(dev);
+    return true;
+  }
+  if (sharedCount >= MAX_SHARED) return false;
   let vector = irqAllocateVector();
   if (vector == 0) return false;
-  irqRegister(vector, sharedInterrupt, changetype<usize>(dev));
-  if (!ioapicRoute(dev.gsi, vector, dev.gsiMode, apic, false)) return false;
   dev.vector = vector;
+  irqRegister(vector, lineInterrupt, changetype<usize>(dev));
+  if (!ioapicRoute(dev.gsi, vector, dev.gsiMode, apic, false)) {
+    dev.vector = 0;
+    return false;
+  }
+  let entry = sharedLines + <usize>sharedCount * 8;
+  store<u32>(entry, dev.gsi);
+  store<usize>(entry, changetype<usize>(dev), 4);
+  sharedCount++;
   return true;
 }
 

@@ -23,7 +23,7 @@ function parseNumber(line: usize, start: u32, end: u32, out: usize): bool {
     i += 2;
     while (i < end) {
       let c = <u32>load<u8>(line + i);
-      let d: u32;
+      let d: u32 = 0;
       if (c >= 0x30 && c <= 0x39) d = c - 0x30;
       else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x61 + 10;
       else break;

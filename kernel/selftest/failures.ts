@@ -19,6 +19,8 @@ export function runSelfTestFailure(): void {
   if (!Options.has("wisp.test")) return;
   // Suites that run after boot (kernel/main.ts), not failures.
   if (Options.equals("wisp.test", "core") || Options.equals("wisp.test", "vm") || Options.equals("wisp.test", "guardpage")) return;
+  if (Options.equals("wisp.test", "blk") || Options.equals("wisp.test", "net") || Options.equals("wisp.test", "rng") ||
+    Options.equals("wisp.test", "devices")) return;
   Log.str("selftest: triggering ");
   Options.logValue("wisp.test");
   Log.newline();
@@ -33,6 +35,6 @@ export function runSelfTestFailure(): void {
   } else if (Options.equals("wisp.test", "doublefault")) {
     triggerDoubleFault();
   } else {
-    Log.line("selftest: unknown test (known: core vm guardpage fault divide abort panic doublefault)");
+    Log.line("selftest: unknown test (known: core vm guardpage blk net rng devices fault divide abort panic doublefault)");
   }
 }

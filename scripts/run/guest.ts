@@ -2,6 +2,7 @@
 // reports its exit status, the in-guest boot time and the QEMU wall time.
 import { spawn } from "node:child_process";
 import { chooseAccelerator, type AcceleratorChoice, type AcceleratorDecision } from "./accelerator.ts";
+import { deviceArgs, type DeviceOptions } from "./devices.ts";
 import { guestStatusFromQemuExit, qemuArgs, type GuestConfig, type Machine } from "./qemu.ts";
 
 export interface RunOptions {
@@ -13,6 +14,8 @@ export interface RunOptions {
   memory?: string;
   smp?: number;
   cmdline?: string;
+  /** virtio devices: data disk, network, rng (scripts/run/devices.ts); none when absent. */
+  devices?: DeviceOptions;
   extraArgs?: string[];
   /** Kill QEMU after this many milliseconds (0: never). */
   timeoutMs?: number;
@@ -47,16 +50,17 @@ export function parseBootLine(output: string): number | null {
 
 export function runGuest(options: RunOptions): Promise<RunResult> {
   const accelerator = chooseAccelerator(options.accel ?? "auto");
+  const machine = options.machine ?? (options.image !== undefined ? "q35" : "microvm");
   const config: GuestConfig = {
     kernel: options.kernel,
     image: options.image,
     imageFormat: options.imageFormat,
-    machine: options.machine ?? (options.image !== undefined ? "q35" : "microvm"),
+    machine,
     accelerator: accelerator.accelerator,
     memory: options.memory ?? "128M",
     smp: options.smp ?? 1,
     cmdline: options.cmdline,
-    extraArgs: options.extraArgs ?? [],
+    extraArgs: deviceArgs(machine, options.devices ?? {}).concat(options.extraArgs ?? []),
   };
   const args = qemuArgs(config);
   const started = process.hrtime.bigint();
