@@ -33,10 +33,11 @@ export function findRsdp(): usize {
   return scanForRsdp(0xe0000, 0x100000);
 }
 
-/** Physical address of the first table with `signature`, or 0. */
+/** Physical address of the first table with `signature`, or 0 (also when
+ * the machine has no ACPI). Uses the RSDP that boot found (BootInfo.rsdp). */
 export function findTable(signature: u32): usize {
-  let rsdp = findRsdp();
-  if (rsdp == 0) return 0;
+  let rsdp = <usize>BootInfo.rsdp;
+  if (rsdp == 0 || !isRsdp(rsdp)) return 0;
   let revision = load<u8>(rsdp, 15);
   let xsdt = revision >= 2 ? load<u64>(rsdp, 24) : 0;
   let useXsdt = xsdt != 0 && xsdt < 0x100000000;

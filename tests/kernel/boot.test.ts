@@ -32,6 +32,15 @@ describe.each<Machine>(["microvm", "q35"])("PVH boot on %s", (machine) => {
   });
 });
 
+describe("machines without ACPI", () => {
+  it("boots microvm with acpi=off: no MADT, one CPU, halt-free exit through isa-debug-exit", async () => {
+    const result = await runGuest({ kernel: KERNEL, machine: "microvm", accel: "tcg", extraArgs: ["-M", "acpi=off"], timeoutMs: TIMEOUT_MS });
+    expect(result.output).toMatch(/^wisp: booted in \d+\.\d\d ms$/m);
+    expect(result.output).toContain("1 of 1 CPUs online");
+    expect(result.status).toBe(0);
+  });
+});
+
 describe("failure reports", () => {
   it("reports a page fault with vector, error, RIP, CR2, registers and a named backtrace", async () => {
     const result = await boot("microvm", "wisp.test=fault");
