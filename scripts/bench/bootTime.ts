@@ -1,5 +1,7 @@
 // `npm run bench:boot`: boots the kernel several times per boot path and prints
 // medians (min-max) of the in-guest boot line and of the whole QEMU process.
+// Wisp alone, every boot path (PVH and disk, microvm/q35/pc); the comparison
+// with a Linux guest is `npm run bench -- --only boot` (scripts/bench/index.ts).
 // Usage: tsx scripts/bench/bootTime.ts [--runs N] [--accel auto|kvm|tcg]
 import { parseArgs } from "node:util";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -8,15 +10,11 @@ import { join } from "node:path";
 import { buildImage } from "../image/buildImage.ts";
 import type { AcceleratorChoice } from "../run/accelerator.ts";
 import { runGuest, type RunOptions } from "../run/guest.ts";
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+import { summarize } from "./stats.ts";
 
 function describe(values: number[], digits: number): string {
-  return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)})`;
+  const s = summarize(values);
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
 }
 
 async function main(): Promise<void> {

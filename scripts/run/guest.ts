@@ -97,7 +97,9 @@ export function runGuest(options: RunOptions): Promise<RunResult> {
       if (timer) clearTimeout(timer);
       const cleaned = output.replace(/\r\n/g, "\n");
       resolve({
-        status: timedOut ? null : guestStatusFromQemuExit(code),
+        // QEMU's own failures also exit 1, which isa-debug-exit uses for
+        // status 0: the kernel always says its status before exiting.
+        status: timedOut || (code === 1 && !cleaned.includes("wisp: exit status")) ? null : guestStatusFromQemuExit(code),
         qemuExitCode: code,
         output: cleaned,
         stderr,
