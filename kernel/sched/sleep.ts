@@ -10,17 +10,18 @@ function onSleepEnd(threadAddress: usize): void {
   wakeThread(changetype<Thread>(threadAddress), 0);
 }
 
-/** Sleeps until TSC value `deadline`. */
+/** Sleeps until TSC value `deadline` (at least; a spurious wake-up sleeps again). */
 export function sleepUntil(deadline: u64): void {
-  if (deadline <= rdtsc()) return;
-  let flags = interruptsSave();
-  let self = currentThread();
-  atomicStore32(changetype<usize>(self) + offsetof<Thread>("state"), THREAD_BLOCKED);
-  let timer = changetype<Timer>(self.timer);
-  timerStart(timer, deadline, onSleepEnd, changetype<usize>(self));
-  schedule(SCHED_BLOCK);
-  timerCancel(timer);
-  interruptsRestore(flags);
+  while (deadline > rdtsc()) {
+    let flags = interruptsSave();
+    let self = currentThread();
+    atomicStore32(changetype<usize>(self) + offsetof<Thread>("state"), THREAD_BLOCKED);
+    let timer = changetype<Timer>(self.timer);
+    timerStart(timer, deadline, onSleepEnd, changetype<usize>(self));
+    schedule(SCHED_BLOCK);
+    timerCancel(timer);
+    interruptsRestore(flags);
+  }
 }
 
 export function sleepNanos(nanos: u64): void {

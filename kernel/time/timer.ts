@@ -2,7 +2,8 @@
 // ticks). The local APIC is armed for the earliest deadline only, and not at
 // all when there is none: the kernel is tickless when idle. Callbacks run in
 // interrupt context with interrupts off: they may wake threads and set flags.
-import { rdtsc } from "../../arch/x86_64/cpu";
+import { pause, rdtsc } from "../../arch/x86_64/cpu";
+import { atomicLoad32, atomicStore32 } from "../../arch/x86_64/atomic";
 import { Lapic } from "../../arch/x86_64/lapic";
 import { spinLock, spinUnlock } from "../sync/spinlock";
 import { PerCpu, perCpu, thisCpu } from "../sched/percpu";
@@ -17,6 +18,8 @@ export class Timer {
   arg: usize;
   cpu: u32;
   armed: u32;
+  /** Set while its callback runs (on timer.cpu). */
+  running: u32;
 }
 
 function lockOf(cpu: PerCpu): usize {
@@ -55,7 +58,9 @@ export function timerStart(timer: Timer, deadline: u64, callback: (arg: usize) =
   timerCancel(timer);
   let cpu = thisCpu();
   let flags = spinLock(lockOf(cpu));
-  timer.deadline = deadline;
+  // 0 is armedDeadline's "nothing armed": a deadline of 0 (e.g. a slice end
+  // before the CPU's first schedule) would sit at the head unarmed forever.
+  timer.deadline = deadline != 0 ? deadline : 1;
   timer.callback = changetype<usize>(callback);
   timer.arg = arg;
   timer.cpu = cpu.index;
@@ -71,18 +76,31 @@ export function timerStart(timer: Timer, deadline: u64, callback: (arg: usize) =
   spinUnlock(lockOf(cpu), flags);
 }
 
-/** Disarms `timer`; true if it was armed (so its callback will not run). */
+/**
+ * Disarms `timer`; true if it was armed (so its callback will not run). When
+ * it returns, no callback of this timer is running on another CPU either:
+ * a thread that cancels its wake-up timer after waking cannot be woken from
+ * a later wait by this one's late callback.
+ */
 export function timerCancel(timer: Timer): bool {
-  if (timer.armed == 0) return false;
   let cpu = perCpu(timer.cpu);
-  let flags = spinLock(lockOf(cpu));
-  let wasArmed = timer.armed != 0;
-  if (wasArmed) {
-    unlink(cpu, timer);
-    timer.armed = 0;
-    if (cpu.index == thisCpu().index) rearm(cpu);
+  let wasArmed = false;
+  if (timer.armed != 0) {
+    let flags = spinLock(lockOf(cpu));
+    wasArmed = timer.armed != 0;
+    if (wasArmed) {
+      unlink(cpu, timer);
+      timer.armed = 0;
+      if (cpu.index == thisCpu().index) rearm(cpu);
+    }
+    spinUnlock(lockOf(cpu), flags);
   }
-  spinUnlock(lockOf(cpu), flags);
+  // Its callback may be running right now on its CPU; on ours it cannot be
+  // (callbacks run with interrupts off), and waiting there would deadlock.
+  if (!wasArmed && cpu.index != thisCpu().index) {
+    let running = changetype<usize>(timer) + offsetof<Timer>("running");
+    while (atomicLoad32(running) != 0) pause();
+  }
   return wasArmed;
 }
 
@@ -102,9 +120,12 @@ export function timerInterrupt(): void {
     cpu.timerHead = timer.next;
     timer.next = 0;
     timer.armed = 0;
+    let running = changetype<usize>(timer) + offsetof<Timer>("running");
+    atomicStore32(running, 1);
     let callback = timer.callback;
     let arg = timer.arg;
     spinUnlock(lockOf(cpu), flags);
     changetype<(arg: usize) => void>(callback)(arg);
+    atomicStore32(running, 0);
   }
 }

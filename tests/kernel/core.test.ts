@@ -26,7 +26,7 @@ describe.each([1, 2, 4])("core self-tests with %i vCPUs", (smp) => {
     expect(result.output).toContain(`${smp} of ${smp} CPUs online`);
     expect(result.output).toContain(`selftest: core, ${smp} CPUs online`);
     const failures = result.output.split("\n").filter((line) => line.includes(": FAIL"));
-    expect(failures).toEqual([]);
+    expect(failures, result.output).toEqual([]);
     // Every suite reported, so a crash part-way cannot pass.
     for (const suite of ["memory", "timers", "sched", "sync", "futex"]) {
       expect(result.output).toContain(`selftest: ${suite}: `);
