@@ -1,5 +1,6 @@
 // What the boot loader hands over (the PVH hvm_start_info, which QEMU's PVH
-// loader and our MBR loader both build): command line, memory map, RSDP.
+// loader and our MBR loader both build): command line, memory map, RSDP and
+// the modules (QEMU's -initrd file is module 0).
 // Copied into kernel memory at once, since the memory manager will reuse low
 // memory.
 import { Log } from "./log";
@@ -9,6 +10,8 @@ const START_INFO_MAGIC: u32 = 0x336ec578;
 export const CMDLINE_MAX: u32 = 4096;
 export const MEMMAP_MAX: u32 = 128;
 const MEMMAP_ENTRY_BYTES: usize = 24;
+export const MODULES_MAX: u32 = 8;
+const MODULE_ENTRY_BYTES: usize = 32;
 
 export const E820_USABLE: u32 = 1;
 export const E820_RESERVED: u32 = 2;
@@ -18,6 +21,9 @@ export const E820_ACPI: u32 = 3;
 const cmdlineBytes = memory.data(<i32>CMDLINE_MAX + 1);
 // Memory map copy: base u64, size u64, type u32 each, packed as 24 bytes.
 const memmapBytes = memory.data(<i32>(MEMMAP_MAX * <u32>MEMMAP_ENTRY_BYTES), 8);
+// Modules: physical address u64 and size u64 each (the loader's entries also
+// carry a command line, which Wisp does not use).
+const moduleBytes = memory.data(<i32>(MODULES_MAX * 16), 8);
 
 export class BootInfo {
   static cmdline: usize = cmdlineBytes;
@@ -25,6 +31,7 @@ export class BootInfo {
   static memmap: usize = memmapBytes;
   static memmapEntries: u32 = 0;
   static rsdp: u64 = 0;
+  static modules: u32 = 0;
 
   /** Copies out the start info at physical `startInfo`; panics if it is not one. */
   static read(startInfo: usize): void {
@@ -54,6 +61,54 @@ export class BootInfo {
         BootInfo.memmapEntries = count;
       }
     }
+
+    let modules = load<u32>(startInfo, 12);
+    let list = load<u64>(startInfo, 16);
+    if (modules > MODULES_MAX) modules = MODULES_MAX;
+    if (list == 0 || list >= 0x100000000) modules = 0;
+    for (let i: u32 = 0; i < modules; i++) {
+      let entry = <usize>list + <usize>i * MODULE_ENTRY_BYTES;
+      let address = load<u64>(entry);
+      let size = load<u64>(entry, 8);
+      // Wisp reaches modules through the direct map of the first 4 GiB.
+      if (address >= 0x100000000 || size > 0x100000000 - address) size = 0;
+      store<u64>(moduleBytes + <usize>i * 16, address);
+      store<u64>(moduleBytes + <usize>i * 16, size, 8);
+    }
+    BootInfo.modules = modules;
+  }
+
+  static moduleAddress(i: u32): u64 {
+    return load<u64>(moduleBytes + <usize>i * 16);
+  }
+  static moduleSize(i: u32): u64 {
+    return load<u64>(moduleBytes + <usize>i * 16, 8);
+  }
+
+  /** The end (page-aligned) of the module pages that contain `address`, or
+   * `address` if no module does. */
+  static moduleEndAt(address: u64): u64 {
+    let end = address;
+    for (let i: u32 = 0; i < BootInfo.modules; i++) {
+      let base = BootInfo.moduleAddress(i) & ~(<u64>4095);
+      let limit = (BootInfo.moduleAddress(i) + BootInfo.moduleSize(i) + 4095) & ~(<u64>4095);
+      if (BootInfo.moduleSize(i) != 0 && base <= address && limit > end) end = limit;
+    }
+    return end;
+  }
+
+  /** The start of the lowest module page in [start, end), or `end`: the
+   * page allocator must not hand out the modules' pages. */
+  static moduleStartIn(start: u64, end: u64): u64 {
+    let lowest = end;
+    for (let i: u32 = 0; i < BootInfo.modules; i++) {
+      let base = BootInfo.moduleAddress(i) & ~(<u64>4095);
+      let limit = (BootInfo.moduleAddress(i) + BootInfo.moduleSize(i) + 4095) & ~(<u64>4095);
+      if (BootInfo.moduleSize(i) == 0 || limit <= start || base >= end) continue;
+      let from = base > start ? base : start;
+      if (from < lowest) lowest = from;
+    }
+    return lowest;
   }
 
   static entryBase(i: u32): u64 {

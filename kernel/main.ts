@@ -33,10 +33,12 @@ import { heapAlloc, TAG_SCHED } from "./mm/heap";
 import { parseDecimal } from "./cmdline";
 import { driversInit, driversLog } from "../drivers/drivers";
 import { runDriverBenchmarks, runDriverSelfTests } from "../drivers/selftest";
+import { applicationRequested, runApplication } from "./app";
 
 export { onInterrupt, onTrap, onWasmTrap } from "./trap";
 export { threadStart } from "./sched/scheduler";
 export { apMain } from "./sched/smp";
+export { syscallDispatch } from "../libc/syscall";
 
 const FOUR_GIB: u64 = 0x100000000;
 
@@ -60,7 +62,12 @@ function setUpMemory(): void {
     let end = start + BootInfo.entrySize(i);
     if (start < metadataEnd) start = metadataEnd;
     if (end > maxAddress) end = maxAddress;
-    if (start < end) physicalAddFree(start, end);
+    // The boot modules (the application) stay out of the allocator.
+    while (start < end) {
+      let module = BootInfo.moduleStartIn(start, end);
+      if (module > start) physicalAddFree(start, module);
+      start = BootInfo.moduleEndAt(module);
+    }
   }
   if (freePageCount() == 0) panic("memory: no usable RAM after the kernel image");
 }
@@ -222,5 +229,7 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   }
   if (Options.equals("wisp.bench", "cswitch")) runContextSwitchBenchmark();
   runDriverBenchmarks();
+  // `-- /path args`: the application's exit ends the VM (never returns).
+  if (applicationRequested()) runApplication();
   powerOff(status);
 }

@@ -165,3 +165,51 @@ u64 Z_archZ_probeRead64(ARCH, u64 address) {
   (void)unused;
   return *(volatile u64 *)address;
 }
+
+u64 access_copy(void *dst, const void *src, u64 count);
+u64 access_clear(void *dst, u64 count);
+u64 access_strnlen(const char *s, u64 max);
+u64 access_write64(u64 address, u64 value);
+
+/* [address, address + count) lies in the application's half: below the
+ * canonical hole, without wrapping. Kernel addresses fail like unmapped ones. */
+static bool application_range(u64 address, u64 count) {
+  return address < 0x0000800000000000ull && count <= 0x0000800000000000ull - address;
+}
+
+/* Application memory to kernel memory at AS pointer `dst`: 0, or -14. */
+u64 Z_archZ_accessCopyIn(ARCH, u32 dst, u64 src, u32 count) {
+  (void)unused;
+  if (count == 0) return 0;
+  if (!application_range(src, count)) return (u64)-14;
+  return access_copy(as_to_virt(dst), (const void *)src, count);
+}
+
+/* Kernel memory at AS pointer `src` to application memory: 0, or -14. */
+u64 Z_archZ_accessCopyOut(ARCH, u64 dst, u32 src, u32 count) {
+  (void)unused;
+  if (count == 0) return 0;
+  if (!application_range(dst, count)) return (u64)-14;
+  return access_copy((void *)dst, as_to_virt(src), count);
+}
+
+u64 Z_archZ_accessClear(ARCH, u64 dst, u64 count) {
+  (void)unused;
+  if (count == 0) return 0;
+  if (!application_range(dst, count)) return (u64)-14;
+  return access_clear((void *)dst, count);
+}
+
+/* Length of the NUL-terminated string at `address`, `max` if longer, or -14. */
+u64 Z_archZ_accessStringLength(ARCH, u64 address, u64 max) {
+  (void)unused;
+  if (address >= 0x0000800000000000ull) return (u64)-14;
+  if (max > 0x0000800000000000ull - address) max = 0x0000800000000000ull - address;
+  return access_strnlen((const char *)address, max);
+}
+
+u64 Z_archZ_accessWrite64(ARCH, u64 address, u64 value) {
+  (void)unused;
+  if (!application_range(address, 8)) return (u64)-14;
+  return access_write64(address, value);
+}

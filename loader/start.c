@@ -14,6 +14,8 @@ static Z_kernel_instance_t kernel_instance;
 struct cpu_local {
   u32 index;
   u32 shadow_sp; /* WISP_SHADOW_SP, loader/kernel_prelude.h */
+  u64 syscall_rsp; /* gs:8, gs:16: arch/x86_64/syscall.S */
+  u64 entry_stack;
 };
 static struct cpu_local cpu_locals[64];
 /* The shadow-stack pointer's initial value, which every thread starts from. */
@@ -76,6 +78,10 @@ void wasm_kernel_thread_start(void) {
 
 void wasm_kernel_on_interrupt(u32 vector, u32 frame_phys) {
   Z_kernelZ_onInterrupt(&kernel_instance, vector, frame_phys);
+}
+
+void wasm_kernel_syscall(u32 frame_phys) {
+  Z_kernelZ_syscallDispatch(&kernel_instance, frame_phys);
 }
 
 void wasm_kernel_ap_main(u32 cpu) {

@@ -15,11 +15,27 @@ extern u32 shadow_stack_base;
 
 /* A thread record (kernel/sched/thread.ts) starts with u64 savedRsp, u64
  * fpuArea (physical address of its XSAVE area, or 0) and u32 shadowSp (its
- * AS shadow-stack pointer while it is not running; gs:4 while it is). */
+ * AS shadow-stack pointer while it is not running; gs:4 while it is).
+ * Application threads also have u64 fsBase and u64 entryStack at these
+ * offsets (checked at compile time by kernel/app.ts). */
+#define THREAD_FS_BASE 112
+#define THREAD_ENTRY_STACK 120
+
 void Z_archZ_switchContext(ARCH, u32 from, u32 to) {
   (void)unused;
   u64 *from_record = as_to_virt(from);
   u64 *to_record = as_to_virt(to);
+  /* The entry stack of syscalls and interrupts from application code (gs:16,
+   * arch/x86_64/syscall.S), and the FS base an application thread runs with
+   * (kernel threads leave it alone; between two application threads with the
+   * same base the MSR already holds it). */
+  u64 entry = to_record[THREAD_ENTRY_STACK / 8];
+  __asm__ volatile("movq %0, %%gs:16" ::"r"(entry) : "memory");
+  if (entry) {
+    u64 fs = to_record[THREAD_FS_BASE / 8];
+    if (!from_record[THREAD_ENTRY_STACK / 8] || from_record[THREAD_FS_BASE / 8] != fs)
+      __asm__ volatile("wrmsr" ::"c"(0xc0000100u), "a"((u32)fs), "d"((u32)(fs >> 32)) : "memory");
+  }
   u32 shadow_sp;
   __asm__ volatile("movl %%gs:4, %0" : "=r"(shadow_sp));
   ((u32 *)from_record)[4] = shadow_sp;

@@ -41,4 +41,5 @@ void wasm_kernel_on_wasm_trap(u32 kind);
 void wasm_kernel_on_interrupt(u32 vector, u32 frame_phys);
 void wasm_kernel_thread_start(void);
 void wasm_kernel_ap_main(u32 cpu);
+void wasm_kernel_syscall(u32 frame_phys);
 #endif

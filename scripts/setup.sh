@@ -29,6 +29,8 @@ for command in "${!PACKAGE_FOR[@]}"; do
 done
 # wasm2c's runtime header, which the kernel build compiles against.
 [ -f /usr/include/wasm-rt.h ] || missing+=(wabt)
+# Static glibc, for the Linux test programs (gcc -static).
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

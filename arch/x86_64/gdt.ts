@@ -8,9 +8,11 @@ export const TSS_SELECTOR: u32 = 0x18;
 export const IST_DOUBLE_FAULT: u32 = 1;
 export const IST_NMI: u32 = 2;
 export const IST_MACHINE_CHECK: u32 = 3;
-/** Bytes of IST stacks a CPU needs (three stacks). */
+/** Where every other vector enters once applications run (idt.ts idtUseEntryStack). */
+export const IST_ENTRY: u32 = 4;
+/** Bytes of IST stacks a CPU needs (four stacks). */
 export const IST_STACK_BYTES: u32 = 16 * 1024;
-export const IST_STACKS: u32 = 3;
+export const IST_STACKS: u32 = 4;
 export const IST_AREA_BYTES: u32 = IST_STACKS * IST_STACK_BYTES;
 const MAX_CPUS: u32 = 64;
 
@@ -35,7 +37,7 @@ export function gdtInit(cpu: u32, istArea: usize): void {
   memory.fill(tss, 0, TSS_BYTES);
   for (let i: u32 = 0; i < IST_STACKS; i++) {
     let top = physToDirectMap(istArea + (i + 1) * IST_STACK_BYTES);
-    store<u64>(tss + 36 + <usize>i * 8, top); // IST1..IST3
+    store<u64>(tss + 36 + <usize>i * 8, top); // IST1..IST4
   }
   store<u16>(tss, <u16>TSS_BYTES, 102); // I/O map base past the end: no bitmap
 

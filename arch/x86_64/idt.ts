@@ -3,7 +3,7 @@
 // their own stacks (IST).
 import { loadIdt, trapStubAddress } from "./cpu";
 import { GDT_KERNEL_CODE } from "./layout";
-import { IST_DOUBLE_FAULT, IST_MACHINE_CHECK, IST_NMI } from "./gdt";
+import { IST_DOUBLE_FAULT, IST_ENTRY, IST_MACHINE_CHECK, IST_NMI } from "./gdt";
 
 const VECTORS: u32 = 256;
 const GATE_BYTES: u32 = 16;
@@ -32,6 +32,20 @@ export function idtInit(): void {
     setGate(vector, trapStubAddress(vector), ist);
   }
   idtLoad();
+}
+
+/**
+ * Once applications run (kernel/app.ts): every vector but NMI, #DF and #MC
+ * enters on the CPU's entry stack, and isr.S trap_entry moves the frame to
+ * the kernel stack it belongs on. Applications run at ring 0, where the CPU
+ * would otherwise push the frame on the application's stack: over its red
+ * zone, or on memory not yet mapped. Each gate changes with one 8-byte store.
+ */
+export function idtUseEntryStack(): void {
+  for (let vector: u32 = 0; vector < VECTORS; vector++) {
+    if (vector == 8 || vector == 2 || vector == 18) continue;
+    setGate(vector, trapStubAddress(vector), IST_ENTRY);
+  }
 }
 
 /** Loads the (shared) IDT on this CPU. */

@@ -14,7 +14,11 @@ trap_stub_\vector:
 	pushq $0
 	.endif
 	pushq $\vector
+	.if (\vector == 2) || (\vector == 8) || (\vector == 18)
 	jmp trap_common
+	.else
+	jmp trap_entry
+	.endif
 	.endm
 
 	.altmacro
@@ -23,6 +27,52 @@ trap_stub_\vector:
 	trap_stub %vec
 	.set vec, vec + 1
 	.endr
+
+/*
+ * Once applications run, vectors other than NMI, #DF and #MC arrive on the
+ * CPU's entry stack (IST4, idt.ts idtUseEntryStack) and the frame moves to
+ * where the handler belongs: below the interrupted RSP if that was a kernel
+ * stack (as a delivery without IST would have put it), else to the top of
+ * the running thread's kernel entry stack (gs:16, set by the context switch
+ * for application threads), leaving the application's stack untouched.
+ * Frames delivered without IST are already in place: there RSP + 72 (the
+ * frame, rax and rcx) is the interrupted RSP aligned down to 16.
+ */
+trap_entry:                         /* vector, error, rip, cs, rflags, rsp, ss */
+	push %rax
+	push %rcx
+	mov 56(%rsp), %rax              /* the interrupted RSP */
+	and $-16, %rax
+	lea 72(%rsp), %rcx
+	cmp %rax, %rcx
+	je 2f                           /* delivered without IST: stay */
+	test %rax, %rax
+	js 1f                           /* a kernel stack: continue below it */
+	mov %gs:16, %rax                /* application code: its thread's entry stack */
+	test %rax, %rax
+	jz 2f                           /* none (a kernel thread on a bad stack): stay */
+1:	sub $72, %rax
+	mov 0(%rsp), %rcx
+	mov %rcx, 0(%rax)
+	mov 8(%rsp), %rcx
+	mov %rcx, 8(%rax)
+	mov 16(%rsp), %rcx
+	mov %rcx, 16(%rax)
+	mov 24(%rsp), %rcx
+	mov %rcx, 24(%rax)
+	mov 32(%rsp), %rcx
+	mov %rcx, 32(%rax)
+	mov 40(%rsp), %rcx
+	mov %rcx, 40(%rax)
+	mov 48(%rsp), %rcx
+	mov %rcx, 48(%rax)
+	mov 56(%rsp), %rcx
+	mov %rcx, 56(%rax)
+	mov 64(%rsp), %rcx
+	mov %rcx, 64(%rax)
+	mov %rax, %rsp
+2:	pop %rcx
+	pop %rax
 
 trap_common:
 	push %rax

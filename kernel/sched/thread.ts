@@ -50,6 +50,14 @@ export class Thread {
   futexKey: u64;
   futexBitset: u32;
   futexBucket: u32;
+  /** Application threads (kernel/app.ts): FS base (TLS) and the top of the
+   * kernel stack that system calls and interrupts from application code
+   * enter on (0 for kernel threads). loader/threads.c reads both at fixed
+   * offsets, which kernel/app.ts checks at compile time. */
+  fsBase: u64;
+  entryStack: u64;
+  /** kernel/app.ts's record for the thread, or 0. */
+  app: usize;
 }
 
 const nextIdWord = memory.data(4, 4);
