@@ -18,6 +18,7 @@ import { applyFaultFixup } from "../arch/x86_64/access";
 import { irqDispatch } from "./irq";
 import { FAULT_HANDLED, faultIsApplication, handlePageFault, reportSegfault } from "./mm/fault";
 import { EXIT_SEGFAULT, powerOff } from "./power";
+import { appKilled } from "./app";
 
 // Mnemonic and name of the CPU exceptions, 0..21, one "#XX name" each.
 const EXCEPTION_NAMES: StaticArray<string> = [
@@ -28,6 +29,31 @@ const EXCEPTION_NAMES: StaticArray<string> = [
   "#MF x87 floating point", "#AC alignment check", "#MC machine check",
   "#XM SIMD floating point", "#VE virtualization", "#CP control protection",
 ];
+
+/** Addresses below this belong to the application (the lower half). */
+const APPLICATION_LIMIT: u64 = 0x0000800000000000;
+
+/** The signal Linux sends for a CPU exception in user code; 0 for none. */
+function signalForException(vector: u32): u32 {
+  switch (vector) {
+    case 0: case 16: case 19: return 8; // #DE, #MF, #XM: SIGFPE
+    case 1: case 3: return 5; // #DB, #BP: SIGTRAP
+    case 6: return 4; // #UD: SIGILL
+    case 11: case 12: case 17: return 7; // #NP, #SS, #AC: SIGBUS
+    case 4: case 5: case 7: case 10: case 13: return 11; // #OF, #BR, #NM, #TS, #GP: SIGSEGV
+    default: return 0;
+  }
+}
+
+function signalName(signal: u32): string {
+  switch (signal) {
+    case 4: return "SIGILL";
+    case 5: return "SIGTRAP";
+    case 7: return "SIGBUS";
+    case 8: return "SIGFPE";
+    default: return "SIGSEGV";
+  }
+}
 
 function printRegister(name: string, value: u64): void {
   Log.str(name);
@@ -56,6 +82,18 @@ export function onTrap(frame: usize): void {
       // Until processes exist, the application is the whole VM.
       reportSegfault(address, code, rip);
       powerOff(EXIT_SEGFAULT);
+    }
+  }
+  if (rip < APPLICATION_LIMIT) {
+    // The application's own instruction faulted: its fatal signal, not a panic.
+    let signal = signalForException(<u32>vector);
+    if (signal != 0) {
+      Log.str("wisp: application fault: ");
+      Log.str(vector < <u64>EXCEPTION_NAMES.length ? EXCEPTION_NAMES[<i32>vector] : "exception");
+      Log.str(" at rip ");
+      Log.hex(rip);
+      Log.newline();
+      appKilled(signal, signalName(signal));
     }
   }
   panicBegin();

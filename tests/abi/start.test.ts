@@ -10,6 +10,8 @@ import { buildProgram, KERNEL, runProgram } from "./programs.ts";
 beforeAll(() => {
   if (!existsSync(KERNEL)) throw new Error(`${KERNEL} is missing: run make (npm test does)`);
   buildProgram("segv", "static");
+  buildProgram("ud", "static");
+  buildProgram("divide", "static");
   buildProgram("abort", "static");
   buildProgram("hello", "static");
 }, 120_000);
@@ -22,6 +24,25 @@ describe("application start and end", () => {
     expect(result.output).not.toContain("still here");
     expect(result.output).not.toContain("panic");
     expect(result.status).toBe(11);
+  });
+
+  it("ends the application with SIGILL on an invalid instruction, without a kernel panic", async () => {
+    const result = await runProgram({ name: "ud" });
+    expect(result.output).toContain("about to execute ud2\n");
+    expect(result.output).toMatch(/wisp: application fault: #UD invalid opcode at rip 0x0000000000[0-9a-f]{6}\n/);
+    expect(result.output).toContain("wisp: application killed by signal 4 (SIGILL)\n");
+    expect(result.output).not.toContain("still here");
+    expect(result.output).not.toContain("panic");
+    expect(result.status).toBe(4);
+  });
+
+  it("ends the application with SIGFPE on a division by zero", async () => {
+    const result = await runProgram({ name: "divide" });
+    expect(result.output).toContain("about to divide by zero\n");
+    expect(result.output).toMatch(/wisp: application fault: #DE divide error at rip 0x0000000000[0-9a-f]{6}\n/);
+    expect(result.output).toContain("wisp: application killed by signal 8 (SIGFPE)\n");
+    expect(result.output).not.toContain("panic");
+    expect(result.status).toBe(8);
   });
 
   it("ends the application with SIGABRT's default action on abort()", async () => {
