@@ -5,6 +5,7 @@
 // One segment becomes one memcpy.
 // Usage: tsx scripts/build/mergeDataSegments.ts in.wasm out.wasm
 import { readFileSync, writeFileSync } from "node:fs";
+import { checkWasmMagic, readVarUint } from "./wasmNames.ts";
 
 const SECTION_DATA = 11;
 const SECTION_DATA_COUNT = 12;
@@ -15,18 +16,7 @@ interface Cursor {
   pos: number;
 }
 
-function readU32(bytes: Uint8Array, at: Cursor): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (at.pos >= bytes.length) throw new Error("wasm: truncated LEB128");
-    const byte = bytes[at.pos++];
-    result += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return result;
-    shift += 7;
-    if (shift > 35) throw new Error("wasm: LEB128 too long");
-  }
-}
+const readU32 = readVarUint;
 
 function readI32(bytes: Uint8Array, at: Cursor): number {
   let result = 0;
@@ -104,9 +94,7 @@ function encodeDataSection(segment: DataSegment | null): number[] {
 
 /** The module with its data segments merged (and its data count section updated). */
 export function mergeDataSegmentsOfModule(wasm: Uint8Array): Uint8Array {
-  if (wasm.length < 8 || wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) {
-    throw new Error("wasm: not a wasm module (bad magic)");
-  }
+  checkWasmMagic(wasm);
   const sections: Array<{ id: number; body: Uint8Array }> = [];
   const at = { pos: 8 };
   while (at.pos < wasm.length) {

@@ -3,7 +3,8 @@
 // every character outside [A-Za-z0-9_] replaced by '_'). The build maps those
 // C names back to AS names for the kernel's symbol table.
 
-function readVarUint(bytes: Uint8Array, at: { pos: number }): number {
+/** Reads an unsigned LEB128 number at `at.pos`, advancing it. */
+export function readVarUint(bytes: Uint8Array, at: { pos: number }): number {
   let result = 0;
   let shift = 0;
   for (;;) {
@@ -23,12 +24,17 @@ function readName(bytes: Uint8Array, at: { pos: number }): string {
   return text;
 }
 
-/** Function index (imports included) to name. Empty when there is no name section. */
-export function readFunctionNames(wasm: Uint8Array): Map<number, string> {
-  const names = new Map<number, string>();
+/** Throws unless `wasm` starts with the wasm magic and version. */
+export function checkWasmMagic(wasm: Uint8Array): void {
   if (wasm.length < 8 || wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) {
     throw new Error("wasm: not a wasm module (bad magic)");
   }
+}
+
+/** Function index (imports included) to name. Empty when there is no name section. */
+export function readFunctionNames(wasm: Uint8Array): Map<number, string> {
+  const names = new Map<number, string>();
+  checkWasmMagic(wasm);
   const at = { pos: 8 };
   while (at.pos < wasm.length) {
     const id = wasm[at.pos++];
