@@ -34,6 +34,8 @@ import { parseDecimal } from "./cmdline";
 import { driversInit, driversLog } from "../drivers/drivers";
 import { runDriverBenchmarks, runDriverSelfTests } from "../drivers/selftest";
 import { applicationRequested, runApplication } from "./app";
+import { netInit, netRequested, netRunFor } from "./net/net";
+import { servicesStart } from "./net/services";
 
 export { onInterrupt, onTrap, onWasmTrap } from "./trap";
 export { threadStart } from "./sched/scheduler";
@@ -173,6 +175,9 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   stage("CPUs started");
   driversInit();
   stage("drivers");
+  // The stack takes over the NICs (and their ARP) only when asked for.
+  let netUp = netRequested() && netInit();
+  if (netUp) stage("network stack");
 
   // The machine-readable boot line: first kernel instruction to here, the
   // kernel ready to run the application. Diagnostics follow it, so their
@@ -229,6 +234,8 @@ export function kmain(startInfo: u32, bootTsc: u64): void {
   }
   if (Options.equals("wisp.bench", "cswitch")) runContextSwitchBenchmark();
   runDriverBenchmarks();
+  if (netUp) netRunFor(servicesStart() > 0);
+  else netRunFor(false);
   // `-- /path args`: the application's exit ends the VM (never returns).
   if (applicationRequested()) runApplication();
   powerOff(status);

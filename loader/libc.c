@@ -44,3 +44,13 @@ size_t strlen(const char *s) {
   while (s[n]) n++;
   return n;
 }
+
+/* gcc's fallback for __builtin_popcount without -mpopcnt (wasm's popcnt).
+ * The volatile step keeps gcc from recognizing the idiom and calling us. */
+int __popcountdi2(unsigned long x) {
+  volatile unsigned long v = x - ((x >> 1) & 0x5555555555555555UL);
+  unsigned long y = v;
+  y = (y & 0x3333333333333333UL) + ((y >> 2) & 0x3333333333333333UL);
+  y = (y + (y >> 4)) & 0x0f0f0f0f0f0f0f0fUL;
+  return (int)((y * 0x0101010101010101UL) >> 56);
+}

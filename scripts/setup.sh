@@ -20,6 +20,8 @@ declare -A PACKAGE_FOR=(
   [ip]=iproute2
   [arping]=iputils-arping
   [cpio]=cpio
+  [ping]=iputils-ping
+  [curl]=curl
   [xz]=xz-utils
 )
 
