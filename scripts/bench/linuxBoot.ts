@@ -1,69 +1,24 @@
 // Boots the Linux baseline guest only as far as its ready line and stops it
 // there: what the boot and ram benchmarks need (bootLinuxGuest in
 // scripts/linux-guest/run.ts runs a whole benchmark and waits for power-off).
-// The QEMU command line and the kernel's are built by the same functions as
-// bootLinuxGuest's, so the guest is the same.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { guestPaths } from "../linux-guest/build.ts";
-import { hostTscKhz, INIT_LINE, linuxCmdline, type KernelFormat } from "../linux-guest/run.ts";
-import { chooseAccelerator, type AcceleratorChoice, type AcceleratorDecision } from "../run/accelerator.ts";
-import { qemuArgs } from "../run/qemu.ts";
+// The QEMU command line is bootLinuxGuest's (linuxQemuCommand), so the guest
+// is the same.
+import { INIT_LINE, linuxQemuCommand, type KernelFormat } from "../linux-guest/run.ts";
+import type { AcceleratorChoice, AcceleratorDecision } from "../run/accelerator.ts";
+import { runQemuProcess } from "../run/qemuProcess.ts";
 
 /** /init's second line: it has mounted /proc and read the clocksource and uptime. */
 export const READY_LINE = /^linux: (\d+) cpus, clocksource (\S+), uptime ([\d.]+) s\r?$/m;
 /** Lines after which the guest will not reach its ready line (it may hang instead of exiting). */
 export const LINUX_FAILURE = /Kernel panic - not syncing[^\n]*|Out of memory[^\n]*|Initramfs unpacking failed[^\n]*/;
 
-export interface LinuxCommandOptions {
+export interface LinuxBootOptions {
   smp: number;
   memory: string;
   accel: AcceleratorChoice;
   kernel: KernelFormat;
-  /** Default build/linux-guest/initramfs.cpio.gz. */
-  initramfs?: string;
-  /** wisp.bench= and its arguments. */
-  bench?: string;
-  benchArgs?: string[];
   /** More kernel parameters (e.g. earlyprintk, to see panics that come before the console). */
   extraCmdline?: string[];
-  /** More QEMU arguments (network devices). */
-  extraQemuArgs?: string[];
-}
-
-export interface LinuxCommand {
-  args: string[];
-  cmdline: string;
-  accelerator: AcceleratorDecision;
-}
-
-/** QEMU's arguments for the Linux guest: exactly what bootLinuxGuest passes, plus extraQemuArgs. */
-export function linuxQemuCommand(options: LinuxCommandOptions): LinuxCommand {
-  const paths = guestPaths();
-  const kernel = options.kernel === "vmlinux" ? paths.vmlinux : paths.vmlinuz;
-  const initramfs = options.initramfs ?? paths.initramfs;
-  for (const file of [kernel, initramfs]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run npx tsx scripts/linux-guest/build.ts`);
-  }
-  const accelerator = chooseAccelerator(options.accel);
-  const cmdline = linuxCmdline(
-    { bench: options.bench ?? "pingpong", args: options.bench === undefined ? ["same", "1", "1"] : options.benchArgs, extraCmdline: options.extraCmdline },
-    accelerator.accelerator,
-    accelerator.accelerator === "tcg" ? hostTscKhz() : null,
-  );
-  const args = qemuArgs({
-    kernel,
-    machine: "microvm",
-    accelerator: accelerator.accelerator,
-    memory: options.memory,
-    smp: options.smp,
-    cmdline,
-    extraArgs: ["-initrd", initramfs, ...(options.extraQemuArgs ?? [])],
-  });
-  return { args, cmdline, accelerator };
-}
-
-export interface LinuxBootOptions extends Omit<LinuxCommandOptions, "bench" | "benchArgs"> {
   timeoutMs: number;
   qemuBinary?: string;
 }
@@ -91,67 +46,44 @@ export interface LinuxBootResult {
  * command line never starts (pingpong with one round trip, should a run
  * ever get that far).
  */
-export function bootLinuxToReady(options: LinuxBootOptions): Promise<LinuxBootResult> {
-  const { args, cmdline, accelerator } = linuxQemuCommand(options);
-  const started = process.hrtime.bigint();
-  const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
-
-  return new Promise((resolve, reject) => {
-    const qemu = spawn(options.qemuBinary ?? "qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let stderr = "";
-    let initAtMs: number | null = null;
-    let ready: RegExpExecArray | null = null;
-    let failure: string | null = null;
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      qemu.kill("SIGKILL");
-    };
-    const timer = setTimeout(() => {
-      failure = `no ready line after ${Math.round(options.timeoutMs / 1000)} s`;
-      stop();
-    }, options.timeoutMs);
-    qemu.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("latin1");
-      if (stopping) return;
-      if (initAtMs === null && output.includes(INIT_LINE)) initAtMs = elapsedMs();
+export async function bootLinuxToReady(options: LinuxBootOptions): Promise<LinuxBootResult> {
+  const { args, cmdline, accelerator } = linuxQemuCommand({ ...options, bench: "pingpong", args: ["same", "1", "1"] });
+  let initAtMs: number | null = null;
+  let ready: RegExpExecArray | null = null;
+  let failure: string | null = null;
+  const run = await runQemuProcess({
+    args,
+    qemuBinary: options.qemuBinary,
+    timeoutMs: options.timeoutMs,
+    watch: (output, elapsedMs) => {
+      if (initAtMs === null && output.includes(INIT_LINE)) initAtMs = elapsedMs;
       ready = READY_LINE.exec(output);
-      if (ready !== null) return stop();
+      if (ready !== null) return true;
       const bad = LINUX_FAILURE.exec(output);
-      if (bad !== null) {
-        failure = bad[0].trim();
-        stop();
-      }
-    });
-    qemu.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    qemu.on("error", (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start QEMU: ${error.message}`));
-    });
-    qemu.on("close", (code) => {
-      clearTimeout(timer);
-      const match = ready as RegExpExecArray | null;
-      if (match === null && failure === null) {
-        const said = stderr.trim().split("\n")[0] ?? "";
-        failure = `QEMU exited (code ${code}) before the ready line${said ? `: ${said}` : ""}`;
-      }
-      resolve({
-        ready: match !== null,
-        initAtMs,
-        uptimeAtInitMs: match ? Math.round(Number(match[3]) * 1000) : null,
-        cpus: match ? Number(match[1]) : null,
-        failure: match ? null : failure,
-        wallMs: elapsedMs(),
-        output: output.replace(/\r\n/g, "\n"),
-        stderr,
-        args,
-        cmdline,
-        accelerator,
-      });
-    });
+      if (bad !== null) failure = bad[0].trim();
+      return bad !== null;
+    },
   });
+  const match = ready as RegExpExecArray | null;
+  if (match === null && failure === null) {
+    if (run.timedOut) {
+      failure = `no ready line after ${Math.round(options.timeoutMs / 1000)} s`;
+    } else {
+      const said = run.stderr.trim().split("\n")[0] ?? "";
+      failure = `QEMU exited (code ${run.code}) before the ready line${said ? `: ${said}` : ""}`;
+    }
+  }
+  return {
+    ready: match !== null,
+    initAtMs,
+    uptimeAtInitMs: match ? Math.round(Number(match[3]) * 1000) : null,
+    cpus: match ? Number(match[1]) : null,
+    failure: match ? null : failure,
+    wallMs: run.wallMs,
+    output: run.output,
+    stderr: run.stderr,
+    args,
+    cmdline,
+    accelerator,
+  };
 }

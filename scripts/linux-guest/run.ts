@@ -3,13 +3,14 @@
 // benchmark and reports its output, exit status and timing.
 //
 //   npx tsx scripts/linux-guest/run.ts --bench pingpong --smp 2 [--runs 5] [-- args for the benchmark]
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { chooseAccelerator, type AcceleratorChoice, type AcceleratorDecision } from "../run/accelerator.ts";
 import { qemuArgs } from "../run/qemu.ts";
+import { runQemuProcess } from "../run/qemuProcess.ts";
 import { findBenchmark, type BenchmarkResult } from "./benchmarks.ts";
 import { buildLinuxGuest, guestPaths } from "./build.ts";
 
@@ -101,12 +102,6 @@ export function hostTscKhz(helper = guestPaths().hostTscKhz): number | null {
   return measuredTscKhz;
 }
 
-function argValue(args: string[], flag: string): number {
-  const i = args.indexOf(flag);
-  if (i < 0 || i + 1 >= args.length) throw new Error(`qemuArgs gave no ${flag}`);
-  return i + 1;
-}
-
 export function linuxCmdline(options: Pick<LinuxGuestOptions, "bench" | "args" | "verbose" | "extraCmdline">, accelerator: AcceleratorDecision["accelerator"], tscKhz: number | null): string {
   const words = BASE_CMDLINE.filter((word) => !(options.verbose && word === "quiet"));
   if (accelerator === "tcg" && tscKhz !== null) words.push(`tsc_early_khz=${tscKhz}`);
@@ -119,15 +114,25 @@ export function linuxCmdline(options: Pick<LinuxGuestOptions, "bench" | "args" |
   return words.join(" ");
 }
 
-export async function bootLinuxGuest(options: LinuxGuestOptions): Promise<LinuxGuestResult> {
+export interface LinuxCommandOptions extends Pick<LinuxGuestOptions, "bench" | "args" | "verbose" | "extraCmdline" | "smp" | "memory" | "accel" | "kernel" | "kernelPath" | "initramfs"> {
+  /** More QEMU arguments (network devices). */
+  extraQemuArgs?: string[];
+}
+
+export interface LinuxCommand {
+  args: string[];
+  cmdline: string;
+  accelerator: AcceleratorDecision;
+}
+
+/** QEMU's arguments for the Linux guest: microvm, the same settings a Wisp guest gets (scripts/run/qemu.ts). */
+export function linuxQemuCommand(options: LinuxCommandOptions): LinuxCommand {
   const paths = guestPaths();
   const kernel = options.kernelPath ?? ((options.kernel ?? "vmlinuz") === "vmlinux" ? paths.vmlinux : paths.vmlinuz);
   const initramfs = options.initramfs ?? paths.initramfs;
   for (const file of [kernel, initramfs]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run npx tsx scripts/linux-guest/build.ts`);
   }
-  const benchmark = options.bench === "shell" ? null : findBenchmark(options.bench);
-  const smp = options.smp ?? 1;
   const accelerator = chooseAccelerator(options.accel ?? "auto");
   const cmdline = linuxCmdline(options, accelerator.accelerator, accelerator.accelerator === "tcg" ? hostTscKhz() : null);
   const args = qemuArgs({
@@ -135,62 +140,41 @@ export async function bootLinuxGuest(options: LinuxGuestOptions): Promise<LinuxG
     machine: "microvm",
     accelerator: accelerator.accelerator,
     memory: options.memory ?? "128M",
-    smp,
+    smp: options.smp ?? 1,
     cmdline,
-    extraArgs: ["-initrd", initramfs],
+    extraArgs: ["-initrd", initramfs, ...(options.extraQemuArgs ?? [])],
   });
-  // Several vCPUs under TCG: one host thread per vCPU (QEMU's default for
-  // x86 guests on x86 hosts already; said explicitly so it never changes).
-  if (accelerator.accelerator === "tcg" && smp > 1) args[argValue(args, "-accel")] = "tcg,thread=multi";
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const started = process.hrtime.bigint();
-  const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
+  return { args, cmdline, accelerator };
+}
 
-  return new Promise((resolvePromise, reject) => {
-    const qemu = spawn(options.qemuBinary ?? "qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let stderr = "";
-    let initAtMs: number | null = null;
-    let timedOut = false;
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            qemu.kill("SIGKILL");
-          }, timeoutMs)
-        : undefined;
-    qemu.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("latin1");
-      if (initAtMs === null && output.includes(INIT_LINE)) initAtMs = elapsedMs();
-      if (options.echo) process.stdout.write(chunk);
-    });
-    qemu.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (options.echo) process.stderr.write(chunk);
-    });
-    qemu.on("error", (error) => {
-      if (timer) clearTimeout(timer);
-      reject(new Error(`cannot start QEMU: ${error.message}`));
-    });
-    qemu.on("close", (code) => {
-      if (timer) clearTimeout(timer);
-      const cleaned = output.replace(/\r\n/g, "\n");
-      const exit = EXIT_LINE.exec(cleaned);
-      resolvePromise({
-        output: cleaned,
-        status: exit && !timedOut ? Number(exit[1]) : null,
-        qemuExitCode: code,
-        timedOut,
-        wallMs: elapsedMs(),
-        initAtMs,
-        result: benchmark?.parse(cleaned) ?? null,
-        stderr,
-        accelerator,
-        args,
-        cmdline,
-      });
-    });
+export async function bootLinuxGuest(options: LinuxGuestOptions): Promise<LinuxGuestResult> {
+  const benchmark = options.bench === "shell" ? null : findBenchmark(options.bench);
+  const { args, cmdline, accelerator } = linuxQemuCommand(options);
+  let initAtMs: number | null = null;
+  const run = await runQemuProcess({
+    args,
+    qemuBinary: options.qemuBinary,
+    timeoutMs: options.timeoutMs ?? 120_000,
+    echo: options.echo,
+    watch: (output, elapsedMs) => {
+      if (initAtMs === null && output.includes(INIT_LINE)) initAtMs = elapsedMs;
+      return false;
+    },
   });
+  const exit = EXIT_LINE.exec(run.output);
+  return {
+    output: run.output,
+    status: exit && !run.timedOut ? Number(exit[1]) : null,
+    qemuExitCode: run.code,
+    timedOut: run.timedOut,
+    wallMs: run.wallMs,
+    initAtMs,
+    result: benchmark?.parse(run.output) ?? null,
+    stderr: run.stderr,
+    accelerator,
+    args,
+    cmdline,
+  };
 }
 
 export interface GuestInfo {

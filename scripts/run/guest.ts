@@ -1,8 +1,8 @@
 // Boots a Wisp guest in QEMU, relays or captures its serial console, and
 // reports its exit status, the in-guest boot time and the QEMU wall time.
-import { spawn } from "node:child_process";
 import { chooseAccelerator, type AcceleratorChoice, type AcceleratorDecision } from "./accelerator.ts";
 import { deviceArgs, type DeviceOptions } from "./devices.ts";
+import { runQemuProcess } from "./qemuProcess.ts";
 import { guestStatusFromQemuExit, qemuArgs, type GuestConfig, type Machine } from "./qemu.ts";
 
 export interface RunOptions {
@@ -48,7 +48,7 @@ export function parseBootLine(output: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function runGuest(options: RunOptions): Promise<RunResult> {
+export async function runGuest(options: RunOptions): Promise<RunResult> {
   const accelerator = chooseAccelerator(options.accel ?? "auto");
   const machine = options.machine ?? (options.image !== undefined ? "q35" : "microvm");
   const config: GuestConfig = {
@@ -63,53 +63,29 @@ export function runGuest(options: RunOptions): Promise<RunResult> {
     extraArgs: deviceArgs(machine, options.devices ?? {}).concat(options.extraArgs ?? []),
   };
   const args = qemuArgs(config);
-  const started = process.hrtime.bigint();
-  const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
-
-  return new Promise((resolve, reject) => {
-    const qemu = spawn(options.qemuBinary ?? "qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let stderr = "";
-    let bootLineAtMs: number | null = null;
-    let timedOut = false;
-    const timer =
-      options.timeoutMs && options.timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            qemu.kill("SIGKILL");
-          }, options.timeoutMs)
-        : undefined;
-    qemu.stdout.on("data", (chunk: Buffer) => {
-      const text = chunk.toString("latin1");
-      output += text;
-      if (bootLineAtMs === null && BOOT_LINE.test(output)) bootLineAtMs = elapsedMs();
-      if (options.echo) process.stdout.write(chunk);
-    });
-    qemu.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (options.echo) process.stderr.write(chunk);
-    });
-    qemu.on("error", (error) => {
-      if (timer) clearTimeout(timer);
-      reject(new Error(`cannot start QEMU: ${error.message}`));
-    });
-    qemu.on("close", (code) => {
-      if (timer) clearTimeout(timer);
-      const cleaned = output.replace(/\r\n/g, "\n");
-      resolve({
-        // QEMU's own failures also exit 1, which isa-debug-exit uses for
-        // status 0: the kernel always says its status before exiting.
-        status: timedOut || (code === 1 && !cleaned.includes("wisp: exit status")) ? null : guestStatusFromQemuExit(code),
-        qemuExitCode: code,
-        output: cleaned,
-        stderr,
-        timedOut,
-        wallMs: elapsedMs(),
-        bootLineAtMs,
-        guestBootMs: parseBootLine(cleaned),
-        accelerator,
-        args,
-      });
-    });
+  let bootLineAtMs: number | null = null;
+  const run = await runQemuProcess({
+    args,
+    qemuBinary: options.qemuBinary,
+    timeoutMs: options.timeoutMs,
+    echo: options.echo,
+    watch: (output, elapsedMs) => {
+      if (bootLineAtMs === null && BOOT_LINE.test(output)) bootLineAtMs = elapsedMs;
+      return false;
+    },
   });
+  return {
+    // QEMU's own failures also exit 1, which isa-debug-exit uses for
+    // status 0: the kernel always says its status before exiting.
+    status: run.timedOut || (run.code === 1 && !run.output.includes("wisp: exit status")) ? null : guestStatusFromQemuExit(run.code),
+    qemuExitCode: run.code,
+    output: run.output,
+    stderr: run.stderr,
+    timedOut: run.timedOut,
+    wallMs: run.wallMs,
+    bootLineAtMs,
+    guestBootMs: parseBootLine(run.output),
+    accelerator,
+    args,
+  };
 }

@@ -14,7 +14,8 @@ import { spawn } from "node:child_process";
 import { buildNetGuest, NET_READY_LINE, type NetGuest } from "../../linux-guest/netGuest.ts";
 import { createBenchNet, type BenchNet } from "../benchNet.ts";
 import type { Context, Suite } from "../context.ts";
-import { linuxQemuCommand, LINUX_FAILURE } from "../linuxBoot.ts";
+import { LINUX_FAILURE } from "../linuxBoot.ts";
+import { linuxQemuCommand } from "../../linux-guest/run.ts";
 import { runsFor } from "../options.ts";
 import { makeRow, sideFrom, unmeasured, type BenchmarkName, type Row } from "../results.ts";
 
