@@ -7,6 +7,7 @@
 import { EBADMSG } from "../errno";
 import { be16, be32, setBe16, setBe32 } from "./bytes";
 import { checksum, checksumValid } from "./checksum";
+import { optionLength } from "./options";
 
 export const IPV4_HEADER_LEN: u32 = 20;
 export const IPV4_MAX_LEN: u32 = 65535;
@@ -19,8 +20,6 @@ const FLAG_DF: u32 = 0x4000;
 const FLAG_MF: u32 = 0x2000;
 const OFFSET_MASK: u32 = 0x1fff;
 
-const OPT_END: u32 = 0;
-const OPT_NOP: u32 = 1;
 
 @final @unmanaged
 export class Ipv4Packet {
@@ -37,16 +36,10 @@ export class Ipv4Packet {
     let o = p + IPV4_HEADER_LEN;
     let end = p + hlen;
     while (o < end) {
-      let kind = <u32>load<u8>(o);
-      if (kind == OPT_END) break;
-      if (kind == OPT_NOP) {
-        o++;
-        continue;
-      }
-      if (o + 1 >= end) return -EBADMSG;
-      let olen = <u32>load<u8>(o, 1);
-      if (olen < 2 || o + olen > end) return -EBADMSG;
-      o += olen;
+      let length = optionLength(o, end);
+      if (length < 0) return length;
+      if (length == 0) break;
+      o += <usize>length;
     }
     return 0;
   }

@@ -8,6 +8,7 @@ import { EBADMSG } from "../errno";
 import { be16, be32, setBe16, setBe32 } from "./bytes";
 import { checksumAdd, checksumFinish, checksumFold, checksumValid, pseudoHeaderSum } from "./checksum";
 import { IP_PROTO_TCP } from "./ipv4";
+import { optionLength, OPTION_NOP } from "./options";
 
 export const TCP_HEADER_LEN: u32 = 20;
 export const TCP_MAX_OPTIONS: u32 = 40;
@@ -19,8 +20,6 @@ export const TCP_PSH: u32 = 0x08;
 export const TCP_ACK: u32 = 0x10;
 export const TCP_URG: u32 = 0x20;
 
-const OPT_END: u32 = 0;
-const OPT_NOP: u32 = 1;
 const OPT_MSS: u32 = 2;
 const OPT_WSCALE: u32 = 3;
 const OPT_SACK_PERMITTED: u32 = 4;
@@ -147,15 +146,11 @@ export class TcpRepr {
     let o = p + TCP_HEADER_LEN;
     let end = p + hlen;
     while (o < end) {
+      let length = optionLength(o, end);
+      if (length < 0) return length;
+      if (length == 0) break;
       let kind = <u32>load<u8>(o);
-      if (kind == OPT_END) break;
-      if (kind == OPT_NOP) {
-        o++;
-        continue;
-      }
-      if (o + 1 >= end) return -EBADMSG;
-      let olen = <u32>load<u8>(o, 1);
-      if (olen < 2 || o + olen > end) return -EBADMSG;
+      let olen = <u32>length;
       if (kind == OPT_MSS && olen == 4) {
         this.mss = be16(o + 2);
       } else if (kind == OPT_WSCALE && olen == 3) {
@@ -217,19 +212,19 @@ export class TcpRepr {
           store<u8>(o, <u8>OPT_SACK_PERMITTED);
           store<u8>(o, 2, 1);
         } else {
-          store<u8>(o, <u8>OPT_NOP);
-          store<u8>(o, <u8>OPT_NOP, 1);
+          store<u8>(o, <u8>OPTION_NOP);
+          store<u8>(o, <u8>OPTION_NOP, 1);
         }
         o = emitTimestamp(o + 2, this.tsVal, this.tsEcr);
       } else if (this.sackPermitted) {
-        store<u8>(o, <u8>OPT_NOP);
-        store<u8>(o, <u8>OPT_NOP, 1);
+        store<u8>(o, <u8>OPTION_NOP);
+        store<u8>(o, <u8>OPTION_NOP, 1);
         store<u8>(o, <u8>OPT_SACK_PERMITTED, 2);
         store<u8>(o, 2, 3);
         o += 4;
       }
       if (this.wscale != TCP_NO_WSCALE) {
-        store<u8>(o, <u8>OPT_NOP);
+        store<u8>(o, <u8>OPTION_NOP);
         store<u8>(o, <u8>OPT_WSCALE, 1);
         store<u8>(o, 3, 2);
         store<u8>(o, <u8>this.wscale, 3);
@@ -237,14 +232,14 @@ export class TcpRepr {
       }
     } else {
       if (this.tsPresent) {
-        store<u8>(o, <u8>OPT_NOP);
-        store<u8>(o, <u8>OPT_NOP, 1);
+        store<u8>(o, <u8>OPTION_NOP);
+        store<u8>(o, <u8>OPTION_NOP, 1);
         o = emitTimestamp(o + 2, this.tsVal, this.tsEcr);
       }
       let n = this.sackCount;
       if (n != 0) {
-        store<u8>(o, <u8>OPT_NOP);
-        store<u8>(o, <u8>OPT_NOP, 1);
+        store<u8>(o, <u8>OPTION_NOP);
+        store<u8>(o, <u8>OPTION_NOP, 1);
         store<u8>(o, <u8>OPT_SACK, 2);
         store<u8>(o, <u8>(2 + (n << 3)), 3);
         o += 4;
