@@ -52,24 +52,10 @@ trap_entry:                         /* vector, error, rip, cs, rflags, rsp, ss *
 	test %rax, %rax
 	jz 2f                           /* none (a kernel thread on a bad stack): stay */
 1:	sub $72, %rax
-	mov 0(%rsp), %rcx
-	mov %rcx, 0(%rax)
-	mov 8(%rsp), %rcx
-	mov %rcx, 8(%rax)
-	mov 16(%rsp), %rcx
-	mov %rcx, 16(%rax)
-	mov 24(%rsp), %rcx
-	mov %rcx, 24(%rax)
-	mov 32(%rsp), %rcx
-	mov %rcx, 32(%rax)
-	mov 40(%rsp), %rcx
-	mov %rcx, 40(%rax)
-	mov 48(%rsp), %rcx
-	mov %rcx, 48(%rax)
-	mov 56(%rsp), %rcx
-	mov %rcx, 56(%rax)
-	mov 64(%rsp), %rcx
-	mov %rcx, 64(%rax)
+	.irp offset, 0, 8, 16, 24, 32, 40, 48, 56, 64
+	mov \offset(%rsp), %rcx
+	mov %rcx, \offset(%rax)
+	.endr
 	mov %rax, %rsp
 2:	pop %rcx
 	pop %rax
