@@ -1,6 +1,6 @@
 // Shared pieces of the driver tests: the AS unit module, the disk pattern
 // the guest writes (wisp.test=blk), and the kernel path.
-import asc from "assemblyscript/asc";
+import { compileAssemblyScript } from "../support/asc.ts";
 import { createHash } from "node:crypto";
 
 export const KERNEL = "build/kernel.elf";
@@ -32,18 +32,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 /** tests/drivers/entries/driversEntry.ts compiled once per test file. */
 export function driversModule(): Promise<WebAssembly.Module> {
   compiled ??= (async () => {
-    let binary: Uint8Array<ArrayBuffer> | undefined;
-    const stderr: string[] = [];
-    const { error } = await asc.main(
-      ["tests/drivers/entries/driversEntry.ts", "-O3", "--runtime", "stub", "--outFile", "drivers.wasm"],
-      {
-        writeFile: (name: string, contents: Uint8Array | string) => {
-          if (name.endsWith(".wasm") && typeof contents !== "string") binary = new Uint8Array(contents);
-        },
-        stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
-      },
-    );
-    if (error || !binary) throw new Error(`asc failed: ${error?.message}\n${stderr.join("")}`);
+    const binary = await compileAssemblyScript("tests/drivers/entries/driversEntry.ts");
     return WebAssembly.compile(binary);
   })();
   return compiled;

@@ -2,7 +2,8 @@
 // kernel's compiler, in memory, and instantiates them in Node with the arch
 // imports mocked: atomics on the wasm memory, interrupt state, a CPU index the
 // test sets, and an abort that throws the decoded message.
-import asc from "assemblyscript/asc";
+import { AbortError, compileAssemblyScript, readString } from "../support/asc.ts";
+export { AbortError, readString } from "../support/asc.ts";
 
 /** Wasm memory the tests hand out as "physical RAM": 64 MiB. */
 export const MEMORY_BYTES = 64 << 20;
@@ -45,37 +46,18 @@ export interface Arch {
   interruptDepth: number;
 }
 
-export class AbortError extends Error {}
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** The allocators' wasm module, compiled once per test file. */
 export function mmModule(): Promise<WebAssembly.Module> {
   compiled ??= (async () => {
-    let binary: Uint8Array<ArrayBuffer> | undefined;
-    const stderr: string[] = [];
-    const { error } = await asc.main(
-      ["tests/mm/entries/mmEntry.ts", "-O3", "--runtime", "stub", "--initialMemory", String(MEMORY_BYTES >> 16),
-        "--outFile", "mm.wasm"],
-      {
-        writeFile: (name: string, contents: Uint8Array | string) => {
-          if (name.endsWith(".wasm") && typeof contents !== "string") binary = new Uint8Array(contents);
-        },
-        stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
-      },
-    );
-    if (error || !binary) throw new Error(`asc failed: ${error?.message}\n${stderr.join("")}`);
+    const binary = await compileAssemblyScript("tests/mm/entries/mmEntry.ts", { initialPages: MEMORY_BYTES >> 16 });
     return WebAssembly.compile(binary);
   })();
   return compiled;
 }
 
-/** AssemblyScript string at `pointer` (UTF-16LE, byte length at pointer - 4). */
-export function readString(memory: WebAssembly.Memory, pointer: number): string {
-  if (pointer === 0) return "(null)";
-  const length = new DataView(memory.buffer).getUint32(pointer - 4, true);
-  return Buffer.from(memory.buffer, pointer, length).toString("utf16le");
-}
 
 /** A fresh instance (its own memory and allocator state) with mocked imports. */
 export async function instantiate(): Promise<{ mm: MmExports; arch: Arch }> {

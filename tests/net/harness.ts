@@ -4,7 +4,8 @@
 // build/test-wasm by a hash of its sources, so the test files share one
 // compile. Helpers: addresses, memory access, two stacks over a test link,
 // driving them through simulated time, TCP transfers.
-import asc from "assemblyscript/asc";
+import { AbortError, compileAssemblyScript, readString } from "../support/asc.ts";
+export { AbortError, readString } from "../support/asc.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +15,6 @@ const ENTRY = "tests/net/entries/netEntry.ts";
 const SOURCES = ["net", "tests/net/entries", "kernel/mm/heap.ts", "kernel/mm/physical.ts", "kernel/sync/spinlock.ts",
   "arch/x86_64/atomic.ts", "arch/x86_64/cpu.ts"];
 
-export class AbortError extends Error {}
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** The entry's exports (numbers for u32/i32/pointers, bigint for u64). */
@@ -45,18 +45,7 @@ export function netModule(): Promise<WebAssembly.Module> {
     mkdirSync(dir, { recursive: true });
     const cached = join(dir, `net-${sourceHash()}.wasm`);
     if (existsSync(cached)) return WebAssembly.compile(readFileSync(cached));
-    let binary: Uint8Array<ArrayBuffer> | undefined;
-    const stderr: string[] = [];
-    const { error } = await asc.main(
-      [ENTRY, "-O3", "--runtime", "stub", "--initialMemory", String(MEMORY_PAGES), "--outFile", "net.wasm"],
-      {
-        writeFile: (name: string, contents: Uint8Array | string) => {
-          if (name.endsWith(".wasm") && typeof contents !== "string") binary = new Uint8Array(contents);
-        },
-        stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
-      },
-    );
-    if (error || !binary) throw new Error(`asc failed: ${error?.message}\n${stderr.join("")}`);
+    const binary = await compileAssemblyScript(ENTRY, { initialPages: MEMORY_PAGES });
     const temp = `${cached}.${process.pid}.tmp`;
     writeFileSync(temp, binary);
     renameSync(temp, cached);
@@ -65,11 +54,6 @@ export function netModule(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
-export function readString(memory: WebAssembly.Memory, pointer: number): string {
-  if (pointer === 0) return "(null)";
-  const length = new DataView(memory.buffer).getUint32(pointer - 4, true);
-  return Buffer.from(memory.buffer, pointer, length).toString("utf16le");
-}
 
 /** A fresh instance with the page allocator set up over its memory. */
 export async function instantiate(): Promise<NetExports> {

@@ -4,6 +4,7 @@
 // invlpg or a CR3 reload, CR0.WP semantics, page faults into the kernel's
 // handler) stands in for the CPU behind the "arch" imports.
 import asc from "assemblyscript/asc";
+import { compileAssemblyScript } from "../support/asc.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -144,29 +145,20 @@ async function compileEntry(): Promise<Uint8Array<ArrayBuffer>> {
   const cached = cachedBinary();
   if (cached) return cached;
   const read = new Set<string>();
-  const stderr: string[] = [];
-  let binary: Uint8Array | undefined;
-  const { error } = await asc.main(
-    [ENTRY, "-O3", "--runtime", "stub", "--initialMemory", String(INITIAL_PAGES), "-o", "vm.wasm"],
-    {
-      readFile(filename: string, baseDir: string) {
-        const wanted = relative(".", resolve(baseDir, filename)).replace(/\\/g, "/");
-        const path = wanted.endsWith("kernel/mm/physical.ts") ? DOUBLE : wanted;
-        try {
-          const text = readFileSync(path, "utf8");
-          read.add(path);
-          return text;
-        } catch {
-          return null;
-        }
-      },
-      writeFile(name: string, contents: Uint8Array | string) {
-        if (name.endsWith(".wasm")) binary = typeof contents === "string" ? Buffer.from(contents) : contents;
-      },
-      stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
+  const binary = await compileAssemblyScript(ENTRY, {
+    initialPages: INITIAL_PAGES,
+    readFile(filename: string, baseDir: string) {
+      const wanted = relative(".", resolve(baseDir, filename)).replace(/\\/g, "/");
+      const path = wanted.endsWith("kernel/mm/physical.ts") ? DOUBLE : wanted;
+      try {
+        const text = readFileSync(path, "utf8");
+        read.add(path);
+        return text;
+      } catch {
+        return null;
+      }
     },
-  );
-  if (error || !binary) throw new Error(`asc failed for ${ENTRY}: ${error?.message}\n${stderr.join("")}`);
+  });
   const files = [...read].sort();
   const name = `vm-${compilationKey(files)}.wasm`;
   // Earlier compilations are stale now.
