@@ -23,7 +23,7 @@ import {
 } from "./block";
 import { Entropy, getRandomBytes } from "./entropy";
 import { logMac, NetDevice, netdevGet, netdevLinkUp } from "./netdev";
-import { Arp, arpLastReplyMac, arpLastRequesterMac, arpSendRequest, DEFAULT_GATEWAY, ipOption, logIp } from "./net/arpresponder";
+import { Arp, arpLastReplyMac, arpLastRequesterMac, arpSendRequest, DEFAULT_GATEWAY, ipOption } from "./net/arpresponder";
 import { rngBytesDelivered, rngFillSync } from "./virtio/rng";
 
 /** The pattern's seed; tests/drivers/pattern.ts generates the same stream. */
@@ -252,7 +252,7 @@ export function runNetSelfTest(): void {
   }
   if (SelfTest.check("net", "gateway answered ARP", resolved)) {
     Log.str("net: gateway ");
-    logIp(gateway);
+    Log.ipv4(gateway);
     Log.str(" is at ");
     logMac(arpLastReplyMac());
     Log.newline();
@@ -262,7 +262,7 @@ export function runNetSelfTest(): void {
     let seconds = parseDecimal(BootInfo.cmdline, <u32>(found >>> 32), <u32>(found & 0xffffffff));
     if (seconds <= 0) seconds = 10;
     Log.str("net: answering ARP for ");
-    logIp(Arp.ip);
+    Log.ipv4(Arp.ip);
     Log.str(" for up to ");
     Log.dec(<u64>seconds);
     Log.line(" s");
@@ -274,7 +274,7 @@ export function runNetSelfTest(): void {
       Log.str("net: answered ");
       Log.dec(Arp.requestsAnswered);
       Log.str(" ARP requests, the last from ");
-      logIp(Arp.lastRequesterIp);
+      Log.ipv4(Arp.lastRequesterIp);
       Log.str(" at ");
       logMac(arpLastRequesterMac());
       Log.newline();

@@ -54,6 +54,17 @@ export class Log {
     consoleWrite(scratch, formatMilli(thousandths, fractionDigits, scratch));
   }
 
+  /** An IPv4 address held as a u32 in numeric order: 10.0.2.15. */
+  static ipv4(ip: u32): void {
+    Log.dec(ip >> 24);
+    Log.char(0x2e);
+    Log.dec((ip >> 16) & 0xff);
+    Log.char(0x2e);
+    Log.dec((ip >> 8) & 0xff);
+    Log.char(0x2e);
+    Log.dec(ip & 0xff);
+  }
+
   static newline(): void {
     consoleWriteByte(0x0a);
   }

@@ -2,7 +2,6 @@
 // takes over the receive callback: answers "who has <our IP>" and records
 // the replies it sees, so a self-test can resolve the gateway. The address
 // comes from wisp.ip (default 10.0.2.15, QEMU user networking's guest).
-import { Log } from "../../kernel/log";
 import { BootInfo } from "../../kernel/bootinfo";
 import { Options } from "../../kernel/options";
 import { NetDevice, netdevMacAddress, netdevSend, netdevSetReceive } from "../netdev";
@@ -26,16 +25,6 @@ export class Arp {
   static repliesSeen: u32 = 0;
   static lastReplyIp: u32 = 0;
   static lastRequesterIp: u32 = 0;
-}
-
-export function logIp(ip: u32): void {
-  Log.dec(ip >> 24);
-  Log.str(".");
-  Log.dec((ip >> 16) & 0xff);
-  Log.str(".");
-  Log.dec((ip >> 8) & 0xff);
-  Log.str(".");
-  Log.dec(ip & 0xff);
 }
 
 /** An IPv4 option (wisp.ip=a.b.c.d), or `fallback`. */

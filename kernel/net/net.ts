@@ -125,28 +125,18 @@ function parseCidr(text: usize, offset: u32, count: u32, out: usize): bool {
   return true;
 }
 
-function logIp(ip: u32): void {
-  Log.dec(ip >> 24);
-  Log.str(".");
-  Log.dec((ip >> 16) & 0xff);
-  Log.str(".");
-  Log.dec((ip >> 8) & 0xff);
-  Log.str(".");
-  Log.dec(ip & 0xff);
-}
-
 function setStatic(ifIndex: u32, addr: u32, mask: u32, gateway: u32): void {
   let s = netStack();
   let iface = stackInterface(s, ifIndex);
   ifaceSetAddress(iface, addr, mask);
   if (gateway != 0) routeAdd(s, 0, 0, gateway, iface, 0);
   Log.str("net: ");
-  logIp(addr);
+  Log.ipv4(addr);
   Log.str(" mask ");
-  logIp(mask);
+  Log.ipv4(mask);
   if (gateway != 0) {
     Log.str(" gateway ");
-    logIp(gateway);
+    Log.ipv4(gateway);
   }
   Log.newline();
 }
@@ -158,7 +148,7 @@ function dhcpFallback(now: u64): void {
   if (dhcpState(iface) == DHCP_BOUND) {
     Net.fallbackDone = true;
     Log.str("net: DHCP bound ");
-    logIp(iface.addr);
+    Log.ipv4(iface.addr);
     Log.newline();
     return;
   }
