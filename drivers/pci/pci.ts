@@ -30,6 +30,9 @@ const BAR_FLAG_PREFETCH: u32 = 4;
 const BAR_FLAG_MAPPED: u32 = 8;
 const BAR_RECORD: usize = 24; // address u64, size u64, flags u32, pad
 
+/** The standard header every function has; capabilities follow it. */
+const PCI_HEADER_BYTES: u32 = 0x40;
+
 @unmanaged
 export class PciDevice {
   bus: u32;
@@ -47,12 +50,15 @@ export class PciDevice {
   msixCap: u32;
   msixCount: u32;
   msixTable: usize;
-  /** 256-byte copy of the configuration space taken at scan time. */
+  /** 256-byte copy of the configuration space: the 64-byte header at scan
+   * time, the rest (capabilities) when a driver first asks (pciConfig). */
   config: usize;
   /** Six BAR records (BAR_RECORD bytes each). */
   bars: usize;
   /** Claimed by a driver. */
   claimed: u32;
+  /** The full snapshot is read and the BARs sized. */
+  detailed: u32;
 }
 
 export class Pci {
@@ -179,7 +185,29 @@ function findEcam(): void {
 // ---- BARs ----
 
 function barRecord(dev: PciDevice, index: u32): usize {
+  pciLoadDetails(dev);
   return dev.bars + <usize>index * BAR_RECORD;
+}
+
+/**
+ * Reads the rest of the configuration space and sizes the BARs, once. The
+ * scan reads only each function's header: most functions (host bridge, LPC,
+ * SATA...) have no Wisp driver, and every config access is a trap to the
+ * hypervisor.
+ */
+export function pciLoadDetails(dev: PciDevice): void {
+  if (dev.detailed != 0) return;
+  dev.detailed = 1;
+  for (let offset: u32 = PCI_HEADER_BYTES; offset < CONFIG_SNAPSHOT_BYTES; offset += 4) {
+    store<u32>(dev.config + offset, pciRead32(dev.bus, dev.slot, dev.func, offset));
+  }
+  sizeBars(dev);
+}
+
+/** The configuration-space snapshot with capabilities (pciLoadDetails). */
+export function pciConfig(dev: PciDevice): usize {
+  pciLoadDetails(dev);
+  return dev.config;
 }
 
 export function pciBarAddress(dev: PciDevice, index: u32): u64 {
@@ -266,7 +294,7 @@ function addFunction(bus: u32, slot: u32, func: u32): PciDevice | null {
   dev.func = func;
   dev.config = record + offsetof<PciDevice>();
   dev.bars = dev.config + CONFIG_SNAPSHOT_BYTES;
-  for (let offset: u32 = 0; offset < CONFIG_SNAPSHOT_BYTES; offset += 4) {
+  for (let offset: u32 = 0; offset < PCI_HEADER_BYTES; offset += 4) {
     store<u32>(dev.config + offset, pciRead32(bus, slot, func, offset));
   }
   dev.vendor = <u32>load<u16>(dev.config + PCI_VENDOR);
@@ -279,7 +307,6 @@ function addFunction(bus: u32, slot: u32, func: u32): PciDevice | null {
   }
   dev.interruptLine = <u32>load<u8>(dev.config + PCI_INTERRUPT_LINE);
   dev.interruptPin = <u32>load<u8>(dev.config + PCI_INTERRUPT_PIN);
-  sizeBars(dev);
   store<usize>(devices + <usize>Pci.deviceCount * 4, record);
   Pci.deviceCount++;
   return dev;
@@ -337,7 +364,7 @@ export function pciEnableDevice(dev: PciDevice): void {
 
 /** Finds and maps the MSI-X table; returns its entry count (0: no usable MSI-X). */
 export function pciMsixProbe(dev: PciDevice): u32 {
-  let cap = pciFindCapability(dev.config, PCI_CAP_MSIX);
+  let cap = pciFindCapability(pciConfig(dev), PCI_CAP_MSIX);
   if (cap == 0) return 0;
   let table = pciBarPointer(dev, msixTableBar(dev.config, cap));
   if (table == 0) return 0;

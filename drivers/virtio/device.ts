@@ -16,7 +16,7 @@ import { perCpu } from "../../kernel/sched/percpu";
 import { Tsc } from "../../kernel/time/tsc";
 import { mmioRead16, mmioRead32, mmioRead8, mmioWrite16, mmioWrite32, mmioWrite64, mmioWrite8 } from "../mmio";
 import {
-  logLocation, PciDevice, pciBarPointer, pciEnableDevice, pciMsixEnable, pciMsixProbe, pciMsixSetEntry,
+  logLocation, PciDevice, pciBarPointer, pciConfig, pciEnableDevice, pciMsixEnable, pciMsixProbe, pciMsixSetEntry,
 } from "../pci/pci";
 import {
   virtioCapBar, virtioCapNotifyMultiplier, virtioCapOffset, virtioFindCapability, virtioPciDeviceType,
@@ -273,7 +273,7 @@ function newDevice(transport: u32): VirtioDevice | null {
 export function virtioPciProbe(pci: PciDevice): VirtioDevice | null {
   let type = virtioPciDeviceType(pci.vendor, pci.device, pci.subsystem);
   if (type == 0) return null;
-  let config = pci.config;
+  let config = pciConfig(pci);
   let common = virtioFindCapability(config, VIRTIO_PCI_CAP_COMMON);
   let notify = virtioFindCapability(config, VIRTIO_PCI_CAP_NOTIFY);
   let isr = virtioFindCapability(config, VIRTIO_PCI_CAP_ISR);
