@@ -8,17 +8,14 @@
 import { heapAlloc, heapFree, TAG_DRIVERS } from "../kernel/mm/heap";
 import { WaitQueue, waitQueueLock, waitQueueSleepLocked, waitQueueUnlock, waitQueueWakeLocked } from "../kernel/sync/waitqueue";
 import { pause } from "../arch/x86_64/cpu";
+import { EIO, ENOMEM, EINVAL, EROFS, EOPNOTSUPP } from "../kernel/errno";
+export { EIO, ENOMEM, EINVAL, EROFS, EOPNOTSUPP };
 
 export const SECTOR_SIZE: u32 = 512;
 export const BLOCK_READ: u32 = 0;
 export const BLOCK_WRITE: u32 = 1;
 export const BLOCK_FLUSH: u32 = 2;
 
-export const EIO: i32 = 5;
-export const ENOMEM: i32 = 12;
-export const EINVAL: i32 = 22;
-export const EROFS: i32 = 30;
-export const EOPNOTSUPP: i32 = 95;
 
 const MAX_DEVICES: u32 = 16;
 const devices = memory.data(<i32>(MAX_DEVICES * 4), 4);

@@ -7,10 +7,9 @@
 // context) and must not keep the frame pointer after returning: the buffer
 // goes straight back to the device.
 import { Log } from "../kernel/log";
+import { EAGAIN, EINVAL, ENETDOWN } from "../kernel/errno";
+export { EAGAIN, EINVAL, ENETDOWN };
 
-export const EAGAIN: i32 = 11;
-export const EINVAL: i32 = 22;
-export const ENETDOWN: i32 = 100;
 
 /** The device computes the TCP/UDP checksum of frames sent with netdevSendPartialChecksum. */
 export const NETDEV_TX_CHECKSUM: u32 = 1;

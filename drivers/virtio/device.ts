@@ -26,6 +26,8 @@ import { DEVICE_BLOCK, DEVICE_ENTROPY, DEVICE_NET, F_EVENT_IDX, F_INDIRECT_DESC,
 import { MODE_UNKNOWN } from "./mmioparse";
 import { chooseQueueSize } from "./ring";
 import { Virtqueue, vqCreate } from "./virtqueue";
+import { ENODEV, EIO, ENOMEM } from "../../kernel/errno";
+export { ENODEV, EIO, ENOMEM };
 
 export const TRANSPORT_PCI: u32 = 1;
 export const TRANSPORT_MMIO: u32 = 2;
@@ -37,9 +39,6 @@ export const STATUS_FEATURES_OK: u32 = 8;
 export const STATUS_NEEDS_RESET: u32 = 64;
 export const STATUS_FAILED: u32 = 128;
 
-export const ENODEV: i32 = 19;
-export const EIO: i32 = 5;
-export const ENOMEM: i32 = 12;
 
 export const MAX_QUEUES: u32 = 8;
 const NO_VECTOR: u32 = 0xffff;

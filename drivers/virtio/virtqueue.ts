@@ -19,6 +19,8 @@ import {
   usedEventAddress, usedRingBytes, vringNeedEvent, VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_INDIRECT,
   VRING_DESC_F_NEXT, VRING_USED_F_NO_NOTIFY, writeDesc,
 } from "./ring";
+import { ENOSPC, EINVAL } from "../../kernel/errno";
+export { ENOSPC, EINVAL };
 
 /** Segments a request may have and still go through one indirect descriptor. */
 export const INDIRECT_MAX: u32 = 8;
@@ -27,8 +29,6 @@ export const SEGMENT_BYTES: usize = 16;
 /** The device writes this segment (it must come after every segment it reads). */
 export const SEG_WRITE: u32 = 2;
 
-export const ENOSPC: i32 = 28;
-export const EINVAL: i32 = 22;
 
 @unmanaged
 export class Virtqueue {

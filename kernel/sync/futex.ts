@@ -10,11 +10,9 @@ import { Timer, timerCancel, timerStart } from "../time/timer";
 import {
   ETIMEDOUT, WaitQueue, waitQueueAppend, waitQueueLock, waitQueueRemove, waitQueueUnlock,
 } from "./waitqueue";
+import { EAGAIN, EFAULT, EINVAL, ENOSYS } from "../errno";
+export { EAGAIN, EFAULT, EINVAL, ENOSYS };
 
-export const EAGAIN: i32 = 11;
-export const EFAULT: i32 = 14;
-export const EINVAL: i32 = 22;
-export const ENOSYS: i32 = 38;
 export const FUTEX_BITSET_MATCH_ANY: u32 = 0xffffffff;
 
 const BUCKETS: u32 = 256;

@@ -7,8 +7,9 @@ import { spinLock, spinUnlock } from "./spinlock";
 import { currentThread, schedule, SCHED_BLOCK, wakeThread } from "../sched/scheduler";
 import { THREAD_BLOCKED, Thread } from "../sched/thread";
 import { Timer, timerCancel, timerStart } from "../time/timer";
+import { ETIMEDOUT } from "../errno";
+export { ETIMEDOUT };
 
-export const ETIMEDOUT: i32 = 110;
 
 @unmanaged
 export class WaitQueue {
