@@ -28,6 +28,9 @@ import { Cpus, thisCpu } from "./sched/percpu";
 import { currentThread, threadExit, threadJoin, threadSpawn, threadStartOn } from "./sched/scheduler";
 import { FpuState, STACK_PAGES, Thread, threadCreate, threadEnableFpu, threadFree } from "./sched/thread";
 import { spinLock, spinUnlock } from "./sync/spinlock";
+import { consoleFileOpen } from "./vfs/consoleFile";
+import { fdInstall } from "./vfs/fdtable";
+import { fileGet } from "./vfs/file";
 import { FUTEX_BITSET_MATCH_ANY, futexWake } from "./sync/futex";
 
 // loader/threads.c reads these two Thread fields at fixed offsets.
@@ -391,6 +394,10 @@ export function runApplication(): void {
     cannotRun("out of memory for the stack");
     return;
   }
+  if (!openStandardDescriptors()) {
+    cannotRun("out of memory");
+    return;
+  }
   prepareCpus();
   let frame = heapAlloc(FRAME_BYTES, TAG_LIBC);
   if (frame == 0) {
@@ -408,6 +415,17 @@ export function runApplication(): void {
   }
   appThreadStart(main);
   threadExit();
+}
+
+/** Descriptors 0, 1 and 2: one open file on the console, as a login shell's. */
+function openStandardDescriptors(): bool {
+  let console = consoleFileOpen(0);
+  if (console === null) return false;
+  for (let fd: u32 = 0; fd < 3; fd++) {
+    if (fd > 0) fileGet(console);
+    if (fdInstall(console, false, fd, fd + 1) < 0) return false;
+  }
+  return true;
 }
 
 const cpuidOut = memory.data(16, 4);

@@ -1,26 +1,48 @@
 // Linux errno values (asm-generic/errno-base.h and errno.h). Kernel
 // functions return them negated (-EAGAIN), and the syscall layer hands them
-// to applications unchanged.
+// to applications unchanged. libc/errno.ts has the same values as i64.
 
 export const EPERM: i32 = 1;
 export const ENOENT: i32 = 2;
 export const ESRCH: i32 = 3;
 export const EINTR: i32 = 4;
 export const EIO: i32 = 5;
+export const ENXIO: i32 = 6;
+export const E2BIG: i32 = 7;
+export const ENOEXEC: i32 = 8;
 export const EBADF: i32 = 9;
+export const ECHILD: i32 = 10;
 export const EAGAIN: i32 = 11;
 export const ENOMEM: i32 = 12;
+export const EACCES: i32 = 13;
 export const EFAULT: i32 = 14;
 export const EBUSY: i32 = 16;
 export const EEXIST: i32 = 17;
+export const EXDEV: i32 = 18;
 export const ENODEV: i32 = 19;
+export const ENOTDIR: i32 = 20;
+export const EISDIR: i32 = 21;
 export const EINVAL: i32 = 22;
+export const ENFILE: i32 = 23;
 export const EMFILE: i32 = 24;
+export const ENOTTY: i32 = 25;
+export const ETXTBSY: i32 = 26;
+export const EFBIG: i32 = 27;
 export const ENOSPC: i32 = 28;
+export const ESPIPE: i32 = 29;
 export const EROFS: i32 = 30;
+export const EMLINK: i32 = 31;
 export const EPIPE: i32 = 32;
+export const ERANGE: i32 = 34;
+export const EDEADLK: i32 = 35;
+export const ENAMETOOLONG: i32 = 36;
+export const ENOLCK: i32 = 37;
 export const ENOSYS: i32 = 38;
+export const ENOTEMPTY: i32 = 39;
+export const ELOOP: i32 = 40;
+export const ENODATA: i32 = 61;
 export const EBADMSG: i32 = 74;
+export const EOVERFLOW: i32 = 75;
 export const ENOTSOCK: i32 = 88;
 export const EDESTADDRREQ: i32 = 89;
 export const EMSGSIZE: i32 = 90;
@@ -28,6 +50,7 @@ export const EPROTOTYPE: i32 = 91;
 export const ENOPROTOOPT: i32 = 92;
 export const EPROTONOSUPPORT: i32 = 93;
 export const EOPNOTSUPP: i32 = 95;
+export const ENOTSUP: i32 = 95;
 export const EAFNOSUPPORT: i32 = 97;
 export const EADDRINUSE: i32 = 98;
 export const EADDRNOTAVAIL: i32 = 99;
@@ -38,6 +61,7 @@ export const ECONNRESET: i32 = 104;
 export const ENOBUFS: i32 = 105;
 export const EISCONN: i32 = 106;
 export const ENOTCONN: i32 = 107;
+export const ESHUTDOWN: i32 = 108;
 export const ETIMEDOUT: i32 = 110;
 export const ECONNREFUSED: i32 = 111;
 export const EHOSTUNREACH: i32 = 113;

@@ -5,7 +5,8 @@
 // (-EFAULT, -ENAMETOOLONG) as Linux does first.
 import { App } from "../kernel/app";
 import { Clock, NANOS_PER_SECOND } from "../kernel/time/clock";
-import { isConsoleFd } from "./io";
+import { fdGet } from "../kernel/vfs/fdtable";
+import { fileStat, filePut } from "../kernel/vfs/file";
 import { copyOut, copyPath, pathEquals, scratchBuffer, scratchPath } from "./uaccess";
 import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from "./errno";
 
@@ -19,7 +20,7 @@ const S_IFDIR: u32 = 0x4000;
 const STAT_BYTES: usize = 144;
 const O_DIRECTORY: u64 = 0x10000;
 
-/** Writes a struct stat (x86-64, 144 bytes) for the console or the root directory. */
+/** Writes a struct stat (x86-64, 144 bytes) for the root directory. */
 function putStat(address: u64, console: bool): i64 {
   let st = scratchBuffer();
   memory.fill(st, 0, STAT_BYTES);
@@ -66,7 +67,7 @@ function checkDirFd(dirfd: u64, length: i64): i64 {
   let path = scratchPath();
   if (length > 0 && load<u8>(path) == 0x2f) return 0; // absolute: dirfd unused
   if (<i32>dirfd == AT_FDCWD) return 0;
-  return isConsoleFd(dirfd) ? -ENOTDIR : -EBADF;
+  return isOpenFd(dirfd) ? -ENOTDIR : -EBADF;
 }
 
 /** stat of a copied path relative to `dirfd`. */
@@ -85,8 +86,25 @@ export function sysStat(path: u64, statbuf: u64, a2: u64, a3: u64, a4: u64, a5: 
 }
 
 export function sysFstat(fd: u64, statbuf: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
-  if (!isConsoleFd(fd)) return -EBADF;
-  return putStat(statbuf, true);
+  return statDescriptor(fd, statbuf);
+}
+
+/** struct stat of an open descriptor. */
+function statDescriptor(fd: u64, statbuf: u64): i64 {
+  let file = fdGet(fd);
+  if (file === null) return -EBADF;
+  let st = scratchBuffer();
+  let result = fileStat(file, st);
+  filePut(file);
+  if (result < 0) return result;
+  return copyOut(statbuf, st, STAT_BYTES) < 0 ? -EFAULT : 0;
+}
+
+function isOpenFd(fd: u64): bool {
+  let file = fdGet(fd);
+  if (file === null) return false;
+  filePut(file);
+  return true;
 }
 
 export function sysNewfstatat(dirfd: u64, path: u64, statbuf: u64, flags: u64, a4: u64, a5: u64): i64 {
@@ -96,8 +114,7 @@ export function sysNewfstatat(dirfd: u64, path: u64, statbuf: u64, flags: u64, a
   if (length == 0) {
     // AT_EMPTY_PATH: the descriptor itself.
     if (<i32>dirfd == AT_FDCWD) return putStat(statbuf, false);
-    if (!isConsoleFd(dirfd)) return -EBADF;
-    return putStat(statbuf, true);
+    return statDescriptor(dirfd, statbuf);
   }
   return statPath(dirfd, length, statbuf);
 }
@@ -124,7 +141,7 @@ function accessPath(dirfd: u64, path: u64, mode: u64, flags: u64): i64 {
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return -EINVAL;
   let length = copyPath(path, (flags & AT_EMPTY_PATH) != 0);
   if (length < 0) return length;
-  if (length == 0) return <i32>dirfd == AT_FDCWD || isConsoleFd(dirfd) ? 0 : -EBADF;
+  if (length == 0) return <i32>dirfd == AT_FDCWD || isOpenFd(dirfd) ? 0 : -EBADF;
   let dir = checkDirFd(dirfd, length);
   if (dir < 0) return dir;
   // Root may do anything to the root directory.

@@ -3,14 +3,18 @@
 // reaches the memory manager (the file descriptor of a file mapping).
 import { applicationSpace } from "../kernel/mm/vm";
 import { brk, madvise, MAP_ANONYMOUS, mmap, mprotect, mremap, munmap } from "../kernel/mm/mmap";
-import { isConsoleFd } from "./io";
+import { fdGet } from "../kernel/vfs/fdtable";
+import { filePut } from "../kernel/vfs/file";
 import { EBADF, EINVAL } from "./errno";
 
 export function sysMmap(address: u64, length: u64, prot: u64, flags: u64, fd: u64, offset: u64): i64 {
   if ((offset & 4095) != 0) return -EINVAL;
-  // A file mapping needs an open file: the console cannot be mapped (the
-  // memory manager says -ENODEV), anything else is not open.
-  if ((<u32>flags & MAP_ANONYMOUS) == 0 && !isConsoleFd(fd)) return -EBADF;
+  // A file mapping needs an open file; the memory manager maps none yet (-ENODEV).
+  if ((<u32>flags & MAP_ANONYMOUS) == 0) {
+    let file = fdGet(fd);
+    if (file === null) return -EBADF;
+    filePut(file);
+  }
   return mmap(applicationSpace(), address, length, <u32>prot, <u32>flags, <i32>fd, offset);
 }
 

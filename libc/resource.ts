@@ -170,3 +170,10 @@ export function sysGetrusage(who: u64, usage: u64, a2: u64, a3: u64, a4: u64, a5
   store<u64>(buffer, (nanos % NANOS_PER_SECOND) / 1000, 8);
   return copyOut(usage, buffer, 144) < 0 ? -EFAULT : 0;
 }
+
+/** RLIMIT_NOFILE's soft limit: descriptors must be below it. */
+export function descriptorLimit(): u32 {
+  initLimits();
+  let soft = load<u64>(limits + <usize>RLIMIT_NOFILE * 16);
+  return soft > <u64>U32.MAX_VALUE ? U32.MAX_VALUE : <u32>soft;
+}

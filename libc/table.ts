@@ -4,7 +4,10 @@
 // family: io.ts, files.ts, memory.ts, process.ts, signal.ts, time.ts,
 // futex.ts, resource.ts, random.ts. Every handler takes the six argument
 // registers (rdi, rsi, rdx, r10, r8, r9) and returns the result or -errno.
-import { sysClose, sysFcntl, sysIoctl, sysLseek, sysPread64, sysPwrite64, sysRead, sysReadv, sysWrite, sysWritev } from "./io";
+import {
+  sysClose, sysDup, sysDup2, sysDup3, sysFcntl, sysIoctl, sysLseek, sysPread64, sysPreadv, sysPwrite64, sysPwritev, sysRead,
+  sysReadv, sysWrite, sysWritev,
+} from "./io";
 import {
   sysAccess, sysChdir, sysFaccessat, sysFaccessat2, sysFstat, sysGetcwd, sysNewfstatat, sysOpen, sysOpenat, sysReadlink,
   sysReadlinkat, sysStat,
@@ -65,8 +68,8 @@ export const SYSCALLS: StaticArray<usize> = [
   /*  29 */ changetype<usize>("shmget"), 0,
   /*  30 */ changetype<usize>("shmat"), 0,
   /*  31 */ changetype<usize>("shmctl"), 0,
-  /*  32 */ changetype<usize>("dup"), 0,
-  /*  33 */ changetype<usize>("dup2"), 0,
+  /*  32 */ changetype<usize>("dup"), changetype<usize>(<SyscallHandler>sysDup),
+  /*  33 */ changetype<usize>("dup2"), changetype<usize>(<SyscallHandler>sysDup2),
   /*  34 */ changetype<usize>("pause"), 0,
   /*  35 */ changetype<usize>("nanosleep"), changetype<usize>(<SyscallHandler>sysNanosleep),
   /*  36 */ changetype<usize>("getitimer"), 0,
@@ -325,11 +328,11 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 289 */ changetype<usize>("signalfd4"), 0,
   /* 290 */ changetype<usize>("eventfd2"), 0,
   /* 291 */ changetype<usize>("epoll_create1"), 0,
-  /* 292 */ changetype<usize>("dup3"), 0,
+  /* 292 */ changetype<usize>("dup3"), changetype<usize>(<SyscallHandler>sysDup3),
   /* 293 */ changetype<usize>("pipe2"), 0,
   /* 294 */ changetype<usize>("inotify_init1"), 0,
-  /* 295 */ changetype<usize>("preadv"), 0,
-  /* 296 */ changetype<usize>("pwritev"), 0,
+  /* 295 */ changetype<usize>("preadv"), changetype<usize>(<SyscallHandler>sysPreadv),
+  /* 296 */ changetype<usize>("pwritev"), changetype<usize>(<SyscallHandler>sysPwritev),
   /* 297 */ changetype<usize>("rt_tgsigqueueinfo"), 0,
   /* 298 */ changetype<usize>("perf_event_open"), 0,
   /* 299 */ changetype<usize>("recvmmsg"), 0,
