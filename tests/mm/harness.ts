@@ -4,6 +4,7 @@
 // test sets, and an abort that throws the decoded message.
 import { AbortError, compileAssemblyScript, readString } from "../support/asc.ts";
 export { AbortError, readString } from "../support/asc.ts";
+import { type ArchState, atomicImports, newArchState } from "../support/archMock.ts";
 
 /** Wasm memory the tests hand out as "physical RAM": 64 MiB. */
 export const MEMORY_BYTES = 64 << 20;
@@ -38,14 +39,7 @@ export interface MmExports {
 }
 
 /** What the arch mocks observe; `cpu` is what cpuIndex() returns. */
-export interface Arch {
-  cpu: number;
-  /** Addresses of spinlocks currently held. */
-  held: Set<number>;
-  /** interruptsSave calls not yet matched by interruptsRestore. */
-  interruptDepth: number;
-}
-
+export type Arch = ArchState;
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
@@ -61,14 +55,8 @@ export function mmModule(): Promise<WebAssembly.Module> {
 
 /** A fresh instance (its own memory and allocator state) with mocked imports. */
 export async function instantiate(): Promise<{ mm: MmExports; arch: Arch }> {
-  const arch: Arch = { cpu: 0, held: new Set(), interruptDepth: 0 };
+  const arch = newArchState();
   let memory: WebAssembly.Memory | undefined;
-  let view = new DataView(new ArrayBuffer(0));
-  const dv = (): DataView => {
-    if (view.buffer !== memory!.buffer) view = new DataView(memory!.buffer);
-    return view;
-  };
-  let spins = 0;
   const imports = {
     env: {
       abort(message: number, file: number, line: number, column: number): never {
@@ -77,54 +65,7 @@ export async function instantiate(): Promise<{ mm: MmExports; arch: Arch }> {
         throw new AbortError(text + where);
       },
     },
-    arch: {
-      atomicExchange32(address: number, value: number): number {
-        const old = dv().getUint32(address, true);
-        dv().setUint32(address, value, true);
-        if (value !== 0 && old === 0) arch.held.add(address);
-        return old;
-      },
-      atomicCompareExchange32(address: number, expected: number, desired: number): number {
-        const old = dv().getUint32(address, true);
-        if (old === expected >>> 0) dv().setUint32(address, desired, true);
-        return old;
-      },
-      atomicCompareExchange64(address: number, expected: bigint, desired: bigint): bigint {
-        const old = dv().getBigUint64(address, true);
-        if (old === BigInt.asUintN(64, expected)) dv().setBigUint64(address, BigInt.asUintN(64, desired), true);
-        return old;
-      },
-      atomicAdd32(address: number, delta: number): number {
-        const old = dv().getUint32(address, true);
-        dv().setUint32(address, (old + delta) >>> 0, true);
-        return old;
-      },
-      atomicAdd64(address: number, delta: bigint): bigint {
-        const old = dv().getBigUint64(address, true);
-        dv().setBigUint64(address, BigInt.asUintN(64, old + delta), true);
-        return old;
-      },
-      atomicLoad32: (address: number): number => dv().getUint32(address, true),
-      atomicLoad64: (address: number): bigint => dv().getBigUint64(address, true),
-      atomicStore32(address: number, value: number): void {
-        dv().setUint32(address, value, true);
-        if (value === 0) arch.held.delete(address);
-      },
-      atomicStore64: (address: number, value: bigint): void => dv().setBigUint64(address, BigInt.asUintN(64, value), true),
-      memoryFence(): void {},
-      interruptsSave(): bigint {
-        arch.interruptDepth++;
-        return 0n;
-      },
-      interruptsRestore(): void {
-        arch.interruptDepth--;
-      },
-      cpuIndex: (): number => arch.cpu,
-      pause(): void {
-        // One JS thread: a lock that is held stays held.
-        if (++spins > 1000) throw new Error("deadlock: spinning on a lock nobody will release");
-      },
-    },
+    arch: atomicImports(() => memory!, arch),
   };
   const instance = await WebAssembly.instantiate(await mmModule(), imports);
   const mm = instance.exports as unknown as MmExports;
