@@ -437,6 +437,66 @@ static void epoll_checks(void) {
   close(ep);
 }
 
+// Files registered and closed by one thread while another waits on the
+// epoll: items vanish with their files while epoll_wait examines them.
+#define CHURN 1500
+static int churn_ep;
+static volatile int churn_done;
+
+static void *churn(void *arg) {
+  long failures = 0;
+  for (int i = 0; i < CHURN; i++) {
+    int q[2];
+    if (pipe(q) != 0) {
+      failures++;
+      continue;
+    }
+    struct epoll_event item = {.events = (i & 1) ? EPOLLIN : EPOLLIN | EPOLLET, .data.u32 = 1000};
+    failures += epoll_ctl(churn_ep, EPOLL_CTL_ADD, q[0], &item) != 0;
+    failures += write(q[1], "c", 1) != 1;
+    if (i % 3 == 0) failures += epoll_ctl(churn_ep, EPOLL_CTL_DEL, q[0], NULL) != 0;
+    close(q[0]);
+    close(q[1]);
+  }
+  __atomic_store_n(&churn_done, 1, __ATOMIC_SEQ_CST);
+  return (void *)failures;
+}
+
+static void churn_checks(void) {
+  churn_ep = epoll_create1(0);
+  pthread_t thread;
+  pthread_create(&thread, NULL, churn, NULL);
+  long waits = 0, seen = 0, wrong = 0;
+  while (!__atomic_load_n(&churn_done, __ATOMIC_SEQ_CST)) {
+    struct epoll_event events[8];
+    int n = epoll_wait(churn_ep, events, 8, 1);
+    waits++;
+    if (n < 0) wrong++;
+    for (int j = 0; j < n; j++) {
+      seen++;
+      if (events[j].data.u32 != 1000) wrong++;
+    }
+  }
+  void *failures;
+  pthread_join(thread, &failures);
+  check(failures == NULL && wrong == 0, "%d pipes registered and closed during %ld epoll_waits (%ld events)", CHURN, waits, seen);
+  struct epoll_event out;
+  check(epoll_wait(churn_ep, &out, 1, 0) == 0, "no item outlives its file");
+
+  // Closing an epoll with live items leaves the files working.
+  int q[2];
+  pipe(q);
+  struct epoll_event item = {.events = EPOLLIN, .data.u32 = 1};
+  epoll_ctl(churn_ep, EPOLL_CTL_ADD, q[0], &item);
+  write(q[1], "x", 1);
+  close(churn_ep);
+  char c;
+  check(read(q[0], &c, 1) == 1 && write(q[1], "y", 1) == 1 && read(q[0], &c, 1) == 1,
+        "a pipe still works after its epoll is closed");
+  close(q[0]);
+  close(q[1]);
+}
+
 static void timerfd_checks(void) {
   int t = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
   check(t >= 0 && fcntl(t, F_GETFD) == FD_CLOEXEC, "timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)");
@@ -532,6 +592,7 @@ int main(void) {
   eventfd_checks();
   poll_select_checks();
   epoll_checks();
+  churn_checks();
   timerfd_checks();
   return finish("events");
 }
