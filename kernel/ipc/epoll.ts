@@ -62,7 +62,7 @@ import {
   OP_POLL, O_RDWR,
 } from "../vfs/file";
 import {
-  POLL_FREE, POLLERR, POLLHUP, POLLIN, POLLRDNORM, PollHook, pollHookAdd, pollHookInit, pollHookRemove, pollNotifyLocked,
+  POLL_FREE, POLLIN, POLLRDNORM, PollHook, pollHookAdd, pollHookInit, pollHookRemove, pollNotifyLocked,
 } from "../vfs/poll";
 import { ANON_INODE_DEV, ANON_INODE_INO, ipcStat } from "./inode";
 
