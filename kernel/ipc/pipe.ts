@@ -1,4 +1,4 @@
-// Pipes: a 64 KiB ring buffer shared by two Files, the read end and the
+// Pipes: a 64 KiB ring buffer (F_SETPIPE_SZ: 4 KiB to 1 MiB) shared by two Files, the read end and the
 // write end (pipe(2) makes both; dup and fork-less sharing go through the
 // Files' own reference counts, so each end counts as one reader or writer
 // here). Readers and writers sleep on the pipe's one wait queue, whose lock
@@ -15,7 +15,7 @@
 // File. The poll operation reads the counters without the lock: a change
 // after it is followed by a notification, and epoll may call it while
 // holding nothing but its own reference.
-import { EAGAIN, EFAULT, ENOMEM, ENOTTY, EPIPE } from "../errno";
+import { EAGAIN, EBUSY, EFAULT, ENOMEM, ENOTTY, EPERM, EPIPE } from "../errno";
 import { heapAlloc, heapFree, TAG_FS } from "../mm/heap";
 import {
   WaitQueue, waitQueueInit, waitQueueLock, waitQueueSleepLocked, waitQueueUnlock, waitQueueWakeLocked,
@@ -230,6 +230,47 @@ function pipeRelease(file: File): void {
     heapFree(pipe.buffer);
     heapFree(changetype<usize>(pipe));
   }
+}
+
+/** The largest F_SETPIPE_SZ (Linux's default /proc/sys/fs/pipe-max-size). */
+export const PIPE_MAX_SIZE: u32 = 1048576;
+
+/** F_GETPIPE_SZ: the capacity in bytes. */
+export function pipeSize(file: File): i64 {
+  return <i64>pipeOf(file).capacity;
+}
+
+/**
+ * F_SETPIPE_SZ: a capacity of at least `size` bytes (a power of two, at
+ * least a page): the new capacity, -EBUSY if the data would not fit,
+ * -EPERM above PIPE_MAX_SIZE, -ENOMEM.
+ */
+export function pipeResize(file: File, size: u64): i64 {
+  if (size > <u64>PIPE_MAX_SIZE) return -EPERM;
+  let capacity: u32 = PIPE_BUF;
+  while (<u64>capacity < size) capacity <<= 1;
+  let pipe = pipeOf(file);
+  let buffer = heapAlloc(capacity, TAG_FS);
+  if (buffer == 0) return -ENOMEM;
+  let irq = waitQueueLock(queue(pipe));
+  if (pipe.count > capacity) {
+    waitQueueUnlock(queue(pipe), irq);
+    heapFree(buffer);
+    return -EBUSY;
+  }
+  // The data moves to the start of the new ring.
+  let count = pipe.count;
+  takeLocked(pipe, buffer, count);
+  let old = pipe.buffer;
+  pipe.buffer = buffer;
+  pipe.capacity = capacity;
+  pipe.start = 0;
+  pipe.count = count;
+  changedLocked(pipe, pipe.readFile, POLLIN | POLLRDNORM);
+  changedLocked(pipe, pipe.writeFile, POLLOUT | POLLWRNORM);
+  waitQueueUnlock(queue(pipe), irq);
+  heapFree(old);
+  return <i64>capacity;
 }
 
 export const PIPE_OPS: StaticArray<usize> = [

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -199,6 +200,29 @@ int main(int argc, char **argv) {
     }
     check(opened == 5000, "5000 pipes opened and closed (%d)", opened);
   }
+
+  // F_GETPIPE_SZ and F_SETPIPE_SZ.
+  check(pipe2(fds, O_NONBLOCK) == 0, "pipe2(O_NONBLOCK)");
+  check(fcntl(fds[0], F_GETPIPE_SZ) == 65536, "F_GETPIPE_SZ: 64 KiB");
+  check(fcntl(fds[1], F_SETPIPE_SZ, 100) == 4096, "F_SETPIPE_SZ(100) gives one page");
+  check(write(fds[1], buffer, 4096) == 4096, "a page fills it");
+  CHECK_ERRNO(write(fds[1], buffer, 1), EAGAIN, "then it is full");
+  check(fcntl(fds[1], F_SETPIPE_SZ, 10000) == 16384, "F_SETPIPE_SZ(10000) gives 16 KiB");
+  check(write(fds[1], "tail", 4) == 4, "room again");
+  CHECK_ERRNO(fcntl(fds[1], F_SETPIPE_SZ, 4096), EBUSY, "shrinking below the data held");
+  static unsigned char kept[8192];
+  size_t drained = 0;
+  for (;;) {
+    ssize_t r = read(fds[0], kept + drained, sizeof kept - drained);
+    if (r <= 0) break;
+    drained += (size_t)r;
+  }
+  check(drained == 4100 && memcmp(kept + 4096, "tail", 4) == 0, "the data survived the resizes (%zu bytes)", drained);
+  int counter = eventfd(0, 0);
+  CHECK_ERRNO(fcntl(counter, F_GETPIPE_SZ), EBADF, "F_GETPIPE_SZ on an eventfd");
+  close(counter);
+  close(fds[0]);
+  close(fds[1]);
 
   // Errors.
   CHECK_ERRNO(pipe2(fds, O_DIRECT), EINVAL, "pipe2(O_DIRECT) (packet mode is not supported)");
