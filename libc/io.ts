@@ -7,6 +7,7 @@ import {
   File, fileGet, fileIoctl, filePut, fileRead, fileSeek, fileWrite, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME,
   O_NONBLOCK,
 } from "../kernel/vfs/file";
+import { fileIsPipe, pipeResize, pipeSize } from "../kernel/ipc/pipe";
 import { descriptorLimit } from "./resource";
 import { copyIn, copyOut, scratchBuffer, scratchWords } from "./uaccess";
 import { EBADF, EFAULT, EINVAL, ESPIPE } from "./errno";
@@ -194,6 +195,8 @@ const F_GETLK: u32 = 5;
 const F_SETLK: u32 = 6;
 const F_SETLKW: u32 = 7;
 const F_DUPFD_CLOEXEC: u32 = 1030;
+const F_SETPIPE_SZ: u32 = 1031;
+const F_GETPIPE_SZ: u32 = 1032;
 const FD_CLOEXEC: u64 = 1;
 /** The status flags F_SETFL may change (Linux's SETFL_MASK). */
 const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
@@ -240,6 +243,12 @@ export function sysFcntl(fd: u64, command: u64, argument: u64, a3: u64, a4: u64,
       result = copyOut(argument, lock, 2) < 0 ? -EFAULT : 0;
       break;
     }
+    case F_SETPIPE_SZ:
+      result = fileIsPipe(file) ? pipeResize(file, <u64><u32>argument) : -EBADF;
+      break;
+    case F_GETPIPE_SZ:
+      result = fileIsPipe(file) ? pipeSize(file) : -EBADF;
+      break;
     case F_SETLK:
     case F_SETLKW:
       // Record locks between the threads of one process never conflict (POSIX).

@@ -2,7 +2,8 @@
 // handler (0: not implemented, so the dispatcher answers -ENOSYS and notes
 // the name once). Numbers 335-423 are unused on x86-64. Handlers live by
 // family: io.ts, files.ts, memory.ts, process.ts, signal.ts, time.ts,
-// futex.ts, resource.ts, random.ts. Every handler takes the six argument
+// futex.ts, resource.ts, random.ts, pipe.ts, poll.ts, epoll.ts, eventfd.ts,
+// timerfd.ts. Every handler takes the six argument
 // registers (rdi, rsi, rdx, r10, r8, r9) and returns the result or -errno.
 import {
   sysClose, sysDup, sysDup2, sysDup3, sysFcntl, sysIoctl, sysLseek, sysPread64, sysPreadv, sysPwrite64, sysPwritev, sysRead,
@@ -29,6 +30,13 @@ import {
   sysSetrlimit, sysSysinfo,
 } from "./resource";
 import { sysGetrandom } from "./random";
+import { sysPipe, sysPipe2 } from "./pipe";
+import { sysPoll, sysPpoll, sysPselect6, sysSelect } from "./poll";
+import {
+  sysEpollCreate, sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollPwait2, sysEpollWait,
+} from "./epoll";
+import { sysEventfd, sysEventfd2 } from "./eventfd";
+import { sysTimerfdCreate, sysTimerfdGettime, sysTimerfdSettime } from "./timerfd";
 
 export type SyscallHandler = (a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) => i64;
 
@@ -43,7 +51,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /*   4 */ changetype<usize>("stat"), changetype<usize>(<SyscallHandler>sysStat),
   /*   5 */ changetype<usize>("fstat"), changetype<usize>(<SyscallHandler>sysFstat),
   /*   6 */ changetype<usize>("lstat"), changetype<usize>(<SyscallHandler>sysStat),
-  /*   7 */ changetype<usize>("poll"), 0,
+  /*   7 */ changetype<usize>("poll"), changetype<usize>(<SyscallHandler>sysPoll),
   /*   8 */ changetype<usize>("lseek"), changetype<usize>(<SyscallHandler>sysLseek),
   /*   9 */ changetype<usize>("mmap"), changetype<usize>(<SyscallHandler>sysMmap),
   /*  10 */ changetype<usize>("mprotect"), changetype<usize>(<SyscallHandler>sysMprotect),
@@ -58,8 +66,8 @@ export const SYSCALLS: StaticArray<usize> = [
   /*  19 */ changetype<usize>("readv"), changetype<usize>(<SyscallHandler>sysReadv),
   /*  20 */ changetype<usize>("writev"), changetype<usize>(<SyscallHandler>sysWritev),
   /*  21 */ changetype<usize>("access"), changetype<usize>(<SyscallHandler>sysAccess),
-  /*  22 */ changetype<usize>("pipe"), 0,
-  /*  23 */ changetype<usize>("select"), 0,
+  /*  22 */ changetype<usize>("pipe"), changetype<usize>(<SyscallHandler>sysPipe),
+  /*  23 */ changetype<usize>("select"), changetype<usize>(<SyscallHandler>sysSelect),
   /*  24 */ changetype<usize>("sched_yield"), changetype<usize>(<SyscallHandler>sysSchedYield),
   /*  25 */ changetype<usize>("mremap"), changetype<usize>(<SyscallHandler>sysMremap),
   /*  26 */ changetype<usize>("msync"), 0,
@@ -249,7 +257,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 210 */ changetype<usize>("io_cancel"), 0,
   /* 211 */ changetype<usize>("get_thread_area"), 0,
   /* 212 */ changetype<usize>("lookup_dcookie"), 0,
-  /* 213 */ changetype<usize>("epoll_create"), 0,
+  /* 213 */ changetype<usize>("epoll_create"), changetype<usize>(<SyscallHandler>sysEpollCreate),
   /* 214 */ changetype<usize>("epoll_ctl_old"), 0,
   /* 215 */ changetype<usize>("epoll_wait_old"), 0,
   /* 216 */ changetype<usize>("remap_file_pages"), 0,
@@ -268,8 +276,8 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 229 */ changetype<usize>("clock_getres"), changetype<usize>(<SyscallHandler>sysClockGetres),
   /* 230 */ changetype<usize>("clock_nanosleep"), changetype<usize>(<SyscallHandler>sysClockNanosleep),
   /* 231 */ changetype<usize>("exit_group"), changetype<usize>(<SyscallHandler>sysExitGroup),
-  /* 232 */ changetype<usize>("epoll_wait"), 0,
-  /* 233 */ changetype<usize>("epoll_ctl"), 0,
+  /* 232 */ changetype<usize>("epoll_wait"), changetype<usize>(<SyscallHandler>sysEpollWait),
+  /* 233 */ changetype<usize>("epoll_ctl"), changetype<usize>(<SyscallHandler>sysEpollCtl),
   /* 234 */ changetype<usize>("tgkill"), changetype<usize>(<SyscallHandler>sysTgkill),
   /* 235 */ changetype<usize>("utimes"), 0,
   /* 236 */ changetype<usize>("vserver"), 0,
@@ -306,8 +314,8 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 267 */ changetype<usize>("readlinkat"), changetype<usize>(<SyscallHandler>sysReadlinkat),
   /* 268 */ changetype<usize>("fchmodat"), 0,
   /* 269 */ changetype<usize>("faccessat"), changetype<usize>(<SyscallHandler>sysFaccessat),
-  /* 270 */ changetype<usize>("pselect6"), 0,
-  /* 271 */ changetype<usize>("ppoll"), 0,
+  /* 270 */ changetype<usize>("pselect6"), changetype<usize>(<SyscallHandler>sysPselect6),
+  /* 271 */ changetype<usize>("ppoll"), changetype<usize>(<SyscallHandler>sysPpoll),
   /* 272 */ changetype<usize>("unshare"), 0,
   /* 273 */ changetype<usize>("set_robust_list"), changetype<usize>(<SyscallHandler>sysSetRobustList),
   /* 274 */ changetype<usize>("get_robust_list"), changetype<usize>(<SyscallHandler>sysGetRobustList),
@@ -317,19 +325,19 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 278 */ changetype<usize>("vmsplice"), 0,
   /* 279 */ changetype<usize>("move_pages"), 0,
   /* 280 */ changetype<usize>("utimensat"), 0,
-  /* 281 */ changetype<usize>("epoll_pwait"), 0,
+  /* 281 */ changetype<usize>("epoll_pwait"), changetype<usize>(<SyscallHandler>sysEpollPwait),
   /* 282 */ changetype<usize>("signalfd"), 0,
-  /* 283 */ changetype<usize>("timerfd_create"), 0,
-  /* 284 */ changetype<usize>("eventfd"), 0,
+  /* 283 */ changetype<usize>("timerfd_create"), changetype<usize>(<SyscallHandler>sysTimerfdCreate),
+  /* 284 */ changetype<usize>("eventfd"), changetype<usize>(<SyscallHandler>sysEventfd),
   /* 285 */ changetype<usize>("fallocate"), 0,
-  /* 286 */ changetype<usize>("timerfd_settime"), 0,
-  /* 287 */ changetype<usize>("timerfd_gettime"), 0,
+  /* 286 */ changetype<usize>("timerfd_settime"), changetype<usize>(<SyscallHandler>sysTimerfdSettime),
+  /* 287 */ changetype<usize>("timerfd_gettime"), changetype<usize>(<SyscallHandler>sysTimerfdGettime),
   /* 288 */ changetype<usize>("accept4"), 0,
   /* 289 */ changetype<usize>("signalfd4"), 0,
-  /* 290 */ changetype<usize>("eventfd2"), 0,
-  /* 291 */ changetype<usize>("epoll_create1"), 0,
+  /* 290 */ changetype<usize>("eventfd2"), changetype<usize>(<SyscallHandler>sysEventfd2),
+  /* 291 */ changetype<usize>("epoll_create1"), changetype<usize>(<SyscallHandler>sysEpollCreate1),
   /* 292 */ changetype<usize>("dup3"), changetype<usize>(<SyscallHandler>sysDup3),
-  /* 293 */ changetype<usize>("pipe2"), 0,
+  /* 293 */ changetype<usize>("pipe2"), changetype<usize>(<SyscallHandler>sysPipe2),
   /* 294 */ changetype<usize>("inotify_init1"), 0,
   /* 295 */ changetype<usize>("preadv"), changetype<usize>(<SyscallHandler>sysPreadv),
   /* 296 */ changetype<usize>("pwritev"), changetype<usize>(<SyscallHandler>sysPwritev),
@@ -477,7 +485,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 438 */ changetype<usize>("pidfd_getfd"), 0,
   /* 439 */ changetype<usize>("faccessat2"), changetype<usize>(<SyscallHandler>sysFaccessat2),
   /* 440 */ changetype<usize>("process_madvise"), 0,
-  /* 441 */ changetype<usize>("epoll_pwait2"), 0,
+  /* 441 */ changetype<usize>("epoll_pwait2"), changetype<usize>(<SyscallHandler>sysEpollPwait2),
   /* 442 */ changetype<usize>("mount_setattr"), 0,
   /* 443 */ changetype<usize>("quotactl_fd"), 0,
   /* 444 */ changetype<usize>("landlock_create_ruleset"), 0,

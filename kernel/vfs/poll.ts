@@ -93,6 +93,20 @@ export function pollNotify(head: PollHead, events: u32): void {
   // checking readiness itself.
   if (head.first == 0) return;
   let flags = spinLock(hookLock);
+  notifyLocked(head, events);
+  spinUnlock(hookLock, flags);
+}
+
+/**
+ * pollNotify for a callback, which already runs under the hook lock (an
+ * epoll instance telling the pollers of its own file that an item became
+ * ready). Not for POLL_FREE.
+ */
+export function pollNotifyLocked(head: PollHead, events: u32): void {
+  notifyLocked(head, events & ~POLL_FREE);
+}
+
+function notifyLocked(head: PollHead, events: u32): void {
   let hook = head.first;
   while (hook != 0) {
     let next = changetype<PollHook>(hook).next;
@@ -100,5 +114,4 @@ export function pollNotify(head: PollHead, events: u32): void {
     changetype<PollCallback>(changetype<PollHook>(hook).callback)(changetype<PollHook>(hook), events);
     hook = next;
   }
-  spinUnlock(hookLock, flags);
 }

@@ -4,7 +4,9 @@
 // numbers), many times over, and checks the kernel is still there. Calls
 // that would end or wreck the program itself (exit, clone, signals, memory
 // mapping at random addresses, TLS, closing the console) or block forever
-// (futex waits, sleeps on garbage) are left out; their own tests cover them.
+// (futex waits, sleeps on garbage, pipes and eventfds nobody writes) are left
+// out; their own tests cover them. poll, select and epoll_wait get a zero
+// timeout.
 //   fuzz [seed]
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -33,9 +35,25 @@ static int skipped(long nr) {
     case SYS_pwritev2: case SYS_execve: case SYS_execveat: case SYS_nanosleep: case SYS_clock_nanosleep:
     case SYS_pause: case SYS_rt_sigsuspend: case SYS_set_tid_address: case SYS_sched_setaffinity:
     case SYS_reboot: case SYS_close_range:
+    // Files whose reads block until someone writes (the fuzzer never does).
+    case SYS_pipe: case SYS_pipe2: case SYS_eventfd: case SYS_eventfd2: case SYS_timerfd_create:
       return 1;
   }
   return 0;
+}
+
+static struct { long seconds, fraction; } zero_timeout;
+
+// The readiness waits run with a zero timeout: with a longer one they may
+// wait that long, as on Linux.
+static void bound_wait(long nr, uint64_t *a) {
+  switch (nr) {
+    case SYS_poll: a[2] = 0; break;
+    case SYS_ppoll: a[2] = (uint64_t)&zero_timeout; break;
+    case SYS_select: case SYS_pselect6: a[4] = (uint64_t)&zero_timeout; break;
+    case SYS_epoll_wait: case SYS_epoll_pwait: a[3] = 0; break;
+    case SYS_epoll_pwait2: a[3] = (uint64_t)&zero_timeout; break;
+  }
 }
 
 int main(int argc, char **argv) {
@@ -57,6 +75,7 @@ int main(int argc, char **argv) {
       if (skipped(nr)) continue;
       uint64_t a[6];
       for (int i = 0; i < 6; i++) a[i] = values[next() % count];
+      bound_wait(nr, a);
       syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
       calls++;
     }
