@@ -157,8 +157,8 @@ function openLocked(dirfd: i32, path: usize, length: u32, flags: u32, mode: u32,
     if ((flags & O_DIRECTORY) != 0 && !isDir(inode) && !isSymlink(inode)) return -ENOTDIR;
     if ((flags & O_DIRECTORY) != 0 && isSymlink(inode)) return -ENOTDIR;
     if (isDir(inode) && (writing || (create && !pathOnly))) return -EISDIR;
-    if (!pathOnly && writing && (isRegular(inode) || isDir(inode)) && isReadOnly(inode)) return -EROFS;
     if (!pathOnly && writing && isGenerated(inode)) return -EACCES;
+    if (!pathOnly && writing && (isRegular(inode) || isDir(inode)) && isReadOnly(inode)) return -EROFS;
   }
   // The path the file is known by (/proc/self/fd).
   let pathLength: i32;
