@@ -135,11 +135,20 @@ export function vfsBoot(program: usize, programLength: u32): bool {
     let size = BootInfo.moduleSize(0);
     if (cpioIsArchive(address, size)) {
       cpioUnpack(address, size);
-    } else if (programLength > 0 && load<u8>(program) == 0x2f) {
-      // The module is the program itself (no archive): at argv[0], mode 0755.
-      if (makeFile(program, programLength, 0o755, address, size, vfsNow()) < 0) {
-        Log.line("wisp: initrd: cannot store the program in the file system");
+    } else if (programLength > 0) {
+      // The module is the program itself (no archive): at argv[0], mode
+      // 0755; a bare name goes to /bin, where the PATH search finds it.
+      let stored: i32;
+      if (load<u8>(program) == 0x2f) {
+        stored = makeFile(program, programLength, 0o755, address, size, vfsNow());
+      } else {
+        let path = memory.data(4200);
+        memory.copy(path, ascii("/bin/"), 5);
+        let length = programLength < 4096 ? programLength : 4096;
+        memory.copy(path + 5, program, length);
+        stored = makeFile(path, length + 5, 0o755, address, size, vfsNow());
       }
+      if (stored < 0) Log.line("wisp: initrd: cannot store the program in the file system");
     }
   }
   populateEtc();

@@ -3,6 +3,7 @@
 // mounts, /sys cpu ranges, /etc files, /tmp; then sendfile and mmap of a
 // file.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -78,6 +79,16 @@ int main(int argc, char **argv) {
   check(n == 12 && memcmp(target, "/dev/console", 12) == 0, "/proc/self/fd/1 is /dev/console");
   close(fd);
   check(stat("/proc/self/fd/0", &st) == 0 && S_ISCHR(st.st_mode), "stat through /proc/self/fd/0");
+  int listed = 0;
+  DIR *fds = opendir("/proc/self/fd");
+  struct dirent *e;
+  while (fds != NULL && (e = readdir(fds)) != NULL) listed += e->d_name[0] != '.';
+  check(fds != NULL && listed == 4, "/proc/self/fd lists 0, 1, 2 and the directory's own descriptor (%d)", listed);
+  if (fds) closedir(fds);
+  chdir("/tmp");
+  n = readlink("/proc/self/cwd", target, sizeof target);
+  check(n == 4 && memcmp(target, "/tmp", 4) == 0, "/proc/self/cwd follows chdir");
+  chdir("/");
   check(slurp("/proc/cpuinfo") > 0 && strstr(text, "processor\t: 0") && strstr(text, "vendor_id") && strstr(text, "flags"),
         "/proc/cpuinfo");
   check(slurp("/proc/meminfo") > 0 && strncmp(text, "MemTotal:", 9) == 0 && strstr(text, "MemFree:"), "/proc/meminfo");
