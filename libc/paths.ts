@@ -6,7 +6,7 @@ import { heapAlloc, heapFree, TAG_LIBC } from "../kernel/mm/heap";
 import { AT_FDCWD, vfsLink, vfsMkdir, vfsReadlink, vfsRename, vfsSymlink, vfsUnlink } from "../kernel/vfs/vfs";
 import { accessCopyIn, accessStringLength } from "../arch/x86_64/access";
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_FOLLOW } from "./files";
-import { copyOut, copyPath, PATH_MAX, scratchPath } from "./uaccess";
+import { copyOut, copyPath, PATH_MAX, scratchPath, scratchWords } from "./uaccess";
 import { EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM } from "./errno";
 
 /** Copies a path into a new heap block (PATH_MAX bytes): its address in out[0]
@@ -26,7 +26,10 @@ function copySecondPath(path: u64, out: usize): i64 {
   return length;
 }
 
-const second = memory.data(8, 8);
+/** Where copySecondPath leaves its block's address: the calling thread's scratch words. */
+function secondSlot(): usize {
+  return scratchWords() + 32;
+}
 
 export function sysMkdir(path: u64, mode: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
   return sysMkdirat(<u64>AT_FDCWD, path, mode, 0, 0, 0);
@@ -57,9 +60,9 @@ function renameAt(oldDirfd: u64, oldPath: u64, newDirfd: u64, newPath: u64, flag
   if ((flags >> 32) != 0) return -EINVAL;
   let length = copyPath(oldPath, false);
   if (length < 0) return length;
-  let newLength = copySecondPath(newPath, second);
+  let newLength = copySecondPath(newPath, secondSlot());
   if (newLength < 0) return newLength;
-  let buffer = load<usize>(second);
+  let buffer = load<usize>(secondSlot());
   let result = vfsRename(<i32>oldDirfd, scratchPath(), <u32>length, <i32>newDirfd, buffer, <u32>newLength, <u32>flags);
   heapFree(buffer);
   return result;
@@ -81,9 +84,9 @@ function linkAt(oldDirfd: u64, oldPath: u64, newDirfd: u64, newPath: u64, flags:
   if ((flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) != 0) return -EINVAL;
   let length = copyPath(oldPath, false);
   if (length < 0) return length;
-  let newLength = copySecondPath(newPath, second);
+  let newLength = copySecondPath(newPath, secondSlot());
   if (newLength < 0) return newLength;
-  let buffer = load<usize>(second);
+  let buffer = load<usize>(secondSlot());
   let result = vfsLink(<i32>oldDirfd, scratchPath(), <u32>length, <i32>newDirfd, buffer, <u32>newLength, (flags & AT_SYMLINK_FOLLOW) != 0);
   heapFree(buffer);
   return result;
@@ -100,9 +103,9 @@ export function sysLinkat(oldDirfd: u64, oldPath: u64, newDirfd: u64, newPath: u
 function symlinkAt(target: u64, dirfd: u64, path: u64): i64 {
   let length = copyPath(target, false);
   if (length < 0) return length;
-  let newLength = copySecondPath(path, second);
+  let newLength = copySecondPath(path, secondSlot());
   if (newLength < 0) return newLength;
-  let buffer = load<usize>(second);
+  let buffer = load<usize>(secondSlot());
   let result = vfsSymlink(scratchPath(), <u32>length, <i32>dirfd, buffer, <u32>newLength);
   heapFree(buffer);
   return result;

@@ -402,18 +402,24 @@ function fullWrite(file: File, buffer: u64, count: u64, position: usize, flags: 
   return count == 0 ? 0 : -ENOSPC;
 }
 
-const randomChunk = memory.data(256, 16);
-
 function randomRead(file: File, buffer: u64, count: u64, position: usize, flags: u32): i64 {
+  // A buffer per call: readers on other CPUs must not see (or zero) these bytes.
+  let chunkBuffer = heapAlloc(256, TAG_FS);
+  if (chunkBuffer == 0) return -ENOMEM;
   let done: u64 = 0;
+  let result: i64 = 0;
   while (done < count) {
     let chunk = count - done < 256 ? count - done : 256;
-    getRandomBytes(randomChunk, <usize>chunk);
-    if (ioCopyOut(buffer + done, randomChunk, <usize>chunk, flags) < 0) return done > 0 ? <i64>done : -EFAULT;
+    getRandomBytes(chunkBuffer, <usize>chunk);
+    if (ioCopyOut(buffer + done, chunkBuffer, <usize>chunk, flags) < 0) {
+      result = -EFAULT;
+      break;
+    }
     done += chunk;
   }
-  memory.fill(randomChunk, 0, 256);
-  return <i64>done;
+  memory.fill(chunkBuffer, 0, 256);
+  heapFree(chunkBuffer);
+  return done > 0 ? <i64>done : result;
 }
 
 /** The memory devices' lseek: always succeeds with 0 (null, zero) as Linux's. */

@@ -31,6 +31,16 @@ describe.each(LINKINGS)("file system checks (gcc -%s)", (linking) => {
   });
 });
 
+describe("on two CPUs", () => {
+  it.each(["files", "dirs"])("%s: every check passes", async (name) => {
+    const result = await runProgram({ name, smp: 2 });
+    expect(result.timedOut, result.output).toBe(false);
+    expect(checkLines(result.output).failed).toEqual([]);
+    expect(result.output).toMatch(new RegExp(`^${name}: \\d+ checks, 0 failed$`, "m"));
+    expect(result.status).toBe(0);
+  });
+});
+
 describe("root archive", () => {
   const cat = () => readFileSync(buildProgram("cat", "static"));
 

@@ -2,7 +2,9 @@
 // (SEEK_DATA/SEEK_HOLE), O_APPEND, truncate, stat fields, rename, unlink,
 // link counts, symbolic links and readlink, and the errors Linux gives.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,6 +14,25 @@
 #include "check.h"
 
 static char *const bad = (char *)1;
+
+/** One of four threads making, checking and removing its own files while the others do the same. */
+static void *churn(void *arg) {
+  long id = (long)arg;
+  char name[64], renamed[64], data[3000], back[3000];
+  for (int i = 0; i < 100; i++) {
+    snprintf(name, sizeof name, "/tmp/churn/t%ld-%d", id, i);
+    snprintf(renamed, sizeof renamed, "/tmp/churn/r%ld-%d", id, i);
+    memset(data, (int)(id * 31 + i), sizeof data);
+    int fd = open(name, O_CREAT | O_EXCL | O_RDWR, 0644);
+    if (fd < 0) return (void *)1;
+    if (write(fd, data, sizeof data) != sizeof data || pread(fd, back, sizeof back, 0) != sizeof back ||
+        memcmp(data, back, sizeof data) != 0) return (void *)2;
+    close(fd);
+    if (rename(name, renamed) != 0) return (void *)3;
+    if (i % 2 == 0 && unlink(renamed) != 0) return (void *)4;
+  }
+  return NULL;
+}
 
 int main(void) {
   char buffer[8192];
@@ -147,5 +168,24 @@ int main(void) {
   check(fd >= 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC, "O_CLOEXEC sets FD_CLOEXEC");
   check(flock(fd, LOCK_EX) == 0 && flock(fd, LOCK_UN) == 0, "flock");
   close(fd);
+
+  // Threads working on one directory at once.
+  check(mkdir("/tmp/churn", 0755) == 0, "mkdir /tmp/churn");
+  pthread_t threads[4];
+  for (long t = 0; t < 4; t++) pthread_create(&threads[t], NULL, churn, (void *)t);
+  int failures = 0;
+  for (int t = 0; t < 4; t++) {
+    void *result;
+    pthread_join(threads[t], &result);
+    if (result != NULL) failures++;
+  }
+  check(failures == 0, "four threads create, write, read, rename and unlink 100 files each");
+  check(stat("/tmp/churn", &st) == 0 && st.st_nlink == 2, "the directory has its 2 links");
+  DIR *dir = opendir("/tmp/churn");
+  int names = 0;
+  struct dirent *entry;
+  while (dir != NULL && (entry = readdir(dir)) != NULL) names += entry->d_name[0] == 'r';
+  if (dir) closedir(dir);
+  check(names == 200, "200 renamed files remain (%d)", names);
   return finish("files");
 }
