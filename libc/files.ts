@@ -317,6 +317,46 @@ export function sysUtimensat(dirfd: u64, path: u64, times: u64, flags: u64, a4: 
   return result;
 }
 
+/** utime, utimes, futimesat: seconds and microseconds (timeval pairs) or utimbuf seconds; null: now. */
+function setTimesOld(dirfd: u64, path: u64, times: u64, microseconds: bool): i64 {
+  let now = vfsNow();
+  let atime = now;
+  let mtime = now;
+  if (times != 0) {
+    let t = scratchBuffer() + 2048;
+    let bytes: usize = microseconds ? 32 : 16;
+    if (copyIn(t, times, bytes) < 0) return -EFAULT;
+    if (microseconds) {
+      let au = load<u64>(t, 8);
+      let mu = load<u64>(t, 24);
+      if (au >= 1000000 || mu >= 1000000) return -EINVAL;
+      atime = load<u64>(t) * NANOS_PER_SECOND + au * 1000;
+      mtime = load<u64>(t, 16) * NANOS_PER_SECOND + mu * 1000;
+    } else {
+      atime = load<u64>(t) * NANOS_PER_SECOND;
+      mtime = load<u64>(t, 8) * NANOS_PER_SECOND;
+    }
+  }
+  let found = inodeAt(dirfd, path, 0, true);
+  if (found < 0) return found;
+  let inode = changetype<Inode>(<usize>found);
+  let result = vfsSetTimes(inode, atime, mtime);
+  vfsRelease(inode);
+  return result;
+}
+
+export function sysUtime(path: u64, times: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
+  return setTimesOld(<u64>AT_FDCWD, path, times, false);
+}
+
+export function sysUtimes(path: u64, times: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
+  return setTimesOld(<u64>AT_FDCWD, path, times, true);
+}
+
+export function sysFutimesat(dirfd: u64, path: u64, times: u64, a3: u64, a4: u64, a5: u64): i64 {
+  return setTimesOld(dirfd, path, times, true);
+}
+
 // ---------------------------------------------------------------------------
 // statfs
 

@@ -11,7 +11,7 @@ import {
 import {
   sysAccess, sysChmod, sysChown, sysCreat, sysFaccessat, sysFaccessat2, sysFchmod, sysFchmodat, sysFchown, sysFchownat,
   sysFlock, sysFstat, sysFstatfs, sysFsync, sysFtruncate, sysLchown, sysLstat, sysNewfstatat, sysOpen, sysOpenat, sysStat,
-  sysStatfs, sysStatx, sysSync, sysTruncate, sysUtimensat,
+  sysStatfs, sysStatx, sysSync, sysTruncate, sysUtime, sysUtimensat, sysUtimes, sysFutimesat,
 } from "./files";
 import {
   sysLink, sysLinkat, sysMkdir, sysMkdirat, sysReadlink, sysReadlinkat, sysRename, sysRenameat, sysRenameat2, sysRmdir,
@@ -175,7 +175,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 129 */ changetype<usize>("rt_sigqueueinfo"), 0,
   /* 130 */ changetype<usize>("rt_sigsuspend"), 0,
   /* 131 */ changetype<usize>("sigaltstack"), changetype<usize>(<SyscallHandler>sysSigaltstack),
-  /* 132 */ changetype<usize>("utime"), 0,
+  /* 132 */ changetype<usize>("utime"), changetype<usize>(<SyscallHandler>sysUtime),
   /* 133 */ changetype<usize>("mknod"), 0,
   /* 134 */ changetype<usize>("uselib"), 0,
   /* 135 */ changetype<usize>("personality"), 0,
@@ -278,7 +278,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 232 */ changetype<usize>("epoll_wait"), 0,
   /* 233 */ changetype<usize>("epoll_ctl"), 0,
   /* 234 */ changetype<usize>("tgkill"), changetype<usize>(<SyscallHandler>sysTgkill),
-  /* 235 */ changetype<usize>("utimes"), 0,
+  /* 235 */ changetype<usize>("utimes"), changetype<usize>(<SyscallHandler>sysUtimes),
   /* 236 */ changetype<usize>("vserver"), 0,
   /* 237 */ changetype<usize>("mbind"), 0,
   /* 238 */ changetype<usize>("set_mempolicy"), 0,
@@ -304,7 +304,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 258 */ changetype<usize>("mkdirat"), changetype<usize>(<SyscallHandler>sysMkdirat),
   /* 259 */ changetype<usize>("mknodat"), 0,
   /* 260 */ changetype<usize>("fchownat"), changetype<usize>(<SyscallHandler>sysFchownat),
-  /* 261 */ changetype<usize>("futimesat"), 0,
+  /* 261 */ changetype<usize>("futimesat"), changetype<usize>(<SyscallHandler>sysFutimesat),
   /* 262 */ changetype<usize>("newfstatat"), changetype<usize>(<SyscallHandler>sysNewfstatat),
   /* 263 */ changetype<usize>("unlinkat"), changetype<usize>(<SyscallHandler>sysUnlinkat),
   /* 264 */ changetype<usize>("renameat"), changetype<usize>(<SyscallHandler>sysRenameat),

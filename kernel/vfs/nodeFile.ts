@@ -18,6 +18,7 @@ import {
   ioCopyOut, O_APPEND,
 } from "./file";
 import { mountCross, parentOf, vfsLock, vfsNow, vfsUnlock } from "./mount";
+import { specialListPrepare } from "./special";
 
 const PAGE: u64 = <u64>PAGE_SIZE;
 const SEEK_SET: u32 = 0;
@@ -477,6 +478,3 @@ export function nodeFileCreate(ops: StaticArray<usize>, status: u32, inode: Inod
   inodeGet(inode);
   return file;
 }
-
-// Set by special.ts (it imports this file): rebuilds generated directories before a listing.
-import { specialListPrepare } from "./special";

@@ -143,7 +143,8 @@ function cpuinfo(text: Text): void {
 function kbLine(text: Text, name: string, kb: u64): void {
   textStr(text, name);
   textChar(text, 0x3a);
-  textDec(text, kb, 16 - <u32>name.length, false);
+  // Linux's layout: the number right-aligned to column 24.
+  textDec(text, kb, 23 - <u32>name.length, false);
   textStr(text, " kB\n");
 }
 
@@ -162,7 +163,6 @@ function meminfo(text: Text): void {
   kbLine(text, "SwapTotal", 0);
   kbLine(text, "SwapFree", 0);
   kbLine(text, "Shmem", shmem);
-  kbLine(text, "HugePages_Total", 0);
 }
 
 /** ramfs data: page cache and shared memory on Linux's tmpfs. */

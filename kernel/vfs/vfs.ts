@@ -5,7 +5,8 @@
 // permission is refused except running a file without any x bit and
 // changing a read-only file system (-EROFS).
 import { dirLink, dirLookup, dirRename, dirUnlink, NAME_MAX } from "../../fs/ramfs/dir";
-import { dataTruncate } from "../../fs/ramfs/data";
+import { dataRead, dataTruncate } from "../../fs/ramfs/data";
+import { heapAlloc, TAG_FS } from "../mm/heap";
 import {
   Inode, inodeCreate, inodeGet, inodePut, inodeType, isDir, isRegular, isSymlink, RamFs, S_IFCHR, S_IFDIR, S_IFLNK,
   S_IFMT, S_IFREG, symlinkSetTarget,
@@ -154,8 +155,7 @@ function openLocked(dirfd: i32, path: usize, length: u32, flags: u32, mode: u32,
     inode = changetype<Inode>(walk.inode);
     if (create && (flags & O_EXCL) != 0) return -EEXIST;
     if (isSymlink(inode) && !pathOnly) return -ELOOP;
-    if ((flags & O_DIRECTORY) != 0 && !isDir(inode) && !isSymlink(inode)) return -ENOTDIR;
-    if ((flags & O_DIRECTORY) != 0 && isSymlink(inode)) return -ENOTDIR;
+    if ((flags & O_DIRECTORY) != 0 && !isDir(inode)) return -ENOTDIR;
     if (isDir(inode) && (writing || (create && !pathOnly))) return -EISDIR;
     if (!pathOnly && writing && isGenerated(inode)) return -EACCES;
     if (!pathOnly && writing && (isRegular(inode) || isDir(inode)) && isReadOnly(inode)) return -EROFS;
@@ -475,6 +475,3 @@ export function vfsReadWholeFile(path: usize, length: u32, out: usize): i32 {
 }
 
 const HEAP_MAX_FILE: u64 = 0x40000000;
-
-import { heapAlloc, TAG_FS } from "../mm/heap";
-import { dataRead } from "../../fs/ramfs/data";

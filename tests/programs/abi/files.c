@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,6 +161,10 @@ int main(void) {
   check(utimensat(AT_FDCWD, "/tmp/a.txt", times, 0) == 0 && stat("/tmp/a.txt", &st) == 0 &&
         st.st_mtim.tv_sec == 1500000000 && st.st_mtim.tv_nsec == 7 && st.st_atim.tv_sec == 1000000000,
         "utimensat sets the times");
+  struct timeval tv[2] = {{1200000000, 3}, {1300000000, 9}};
+  check(utimes("/tmp/a.txt", tv) == 0 && stat("/tmp/a.txt", &st) == 0 && st.st_mtim.tv_sec == 1300000000 &&
+        st.st_mtim.tv_nsec == 9000, "utimes sets the times in microseconds");
+  check(utimensat(AT_FDCWD, "/tmp/a.txt", times, 0) == 0, "utimensat again");
   struct statx sx;
   check(statx(AT_FDCWD, "/tmp/a.txt", 0, STATX_BASIC_STATS, &sx) == 0 && sx.stx_size == 0 &&
         (sx.stx_mode & 07777) == 0755 && sx.stx_mtime.tv_sec == 1500000000, "statx");
