@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { writeArchive } from "./archive.ts";
+import { archiveBytes, renameEntry, saveArchive, writeArchive } from "./archive.ts";
 import { buildProgram, checkLines, KERNEL, OUTPUT_DIR, runProgram, type Linking } from "./programs.ts";
 
 const PROGRAMS = ["files", "dirs", "specials"];
@@ -79,6 +79,33 @@ describe("root archive", () => {
     const result = await runProgram({ name: "cat", initrd: archive, program: "/bin/cat" });
     expect(result.output).toContain("wisp: cannot run /bin/cat: permission denied");
     expect(result.status).toBe(126);
+  });
+
+  it("survives hostile names and entry types, making what it can", async () => {
+    const long = "n".repeat(300);
+    const bytes = archiveBytes([
+      { path: "bin/cat", data: cat(), mode: 0o755 },
+      { path: "qqqqqqqqqqq", data: "escaped\n" },
+      { path: "data/wwwwwwwwww", data: "escaped too\n" },
+      { path: `data/${long}`, data: "long\n" },
+      { path: "data/ok.txt", data: "still fine\n" },
+    ], { "data/loop": "loop", "data/far": "/".repeat(10) + "data/ok.txt" }, 0, (writer) => {
+      writer.charDevice("dev/ttyS9", 4, 73);
+      writer.dir("proc/injected");
+    });
+    renameEntry(bytes, "qqqqqqqqqqq", "../outside1");
+    renameEntry(bytes, "data/wwwwwwwwww", "data/../../../x");
+    const archive = saveArchive("archive-hostile", bytes);
+    const result = await runProgram({ name: "cat", initrd: archive, program: "/bin/cat", args: ["/data/ok.txt", "/data/far", "/data/loop"] });
+    expect(result.timedOut, result.output).toBe(false);
+    expect(result.output).toContain("wisp: initrd: cannot make /../outside1");
+    expect(result.output).toContain("wisp: initrd: cannot make /data/../../../x");
+    expect(result.output).toContain(`wisp: initrd: cannot make /data/${long}`);
+    expect(result.output).toMatch(/wisp: initrd: \d+ entries unpacked, 1 device nodes or FIFOs skipped/);
+    expect(result.output).toContain("still fine\nstill fine\n");
+    expect(result.output).toContain("/data/loop: Too many levels of symbolic links");
+    expect(result.output).not.toContain("panic");
+    expect(result.status).toBe(1);
   });
 
   it("keeps what came before a corrupt entry, logs it and boots on", async () => {
