@@ -3,7 +3,8 @@
 // (boot module 0 as a cpio "newc" archive) or, for a module that is not
 // one, the program itself at the path the command line names; then the
 // /etc files a C library reads, unless the archive brought its own.
-import { BootInfo } from "../bootinfo";
+import { BootInfo, E820_USABLE } from "../bootinfo";
+import { physicalAddFree } from "../mm/physical";
 import { Log } from "../log";
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from "../../fs/ramfs/inode";
 import { cpioIsArchive, cpioUnpack } from "./cpioUnpack";
@@ -152,6 +153,43 @@ export function vfsBoot(program: usize, programLength: u32): bool {
     }
   }
   populateEtc();
+  releaseModule(0);
   Vfs.ready = true;
   return true;
+}
+
+/** Below this no module is given back: the kernel image and the allocator's metadata live there. */
+const RELEASE_FLOOR: u64 = 16 << 20;
+const FOUR_GIB: u64 = 1 << 32;
+
+/**
+ * Gives boot module `index`'s pages to the page allocator once its bytes
+ * are in ramfs (they were kept out at boot, kernel/main.ts): the usable RAM
+ * they cover, unless another module shares them.
+ */
+function releaseModule(index: u32): void {
+  if (index >= BootInfo.modules || BootInfo.moduleSize(index) == 0) return;
+  let base = BootInfo.moduleAddress(index) & ~(<u64>4095);
+  let limit = (BootInfo.moduleAddress(index) + BootInfo.moduleSize(index) + 4095) & ~(<u64>4095);
+  if (base < RELEASE_FLOOR || limit > FOUR_GIB) return;
+  for (let i: u32 = 0; i < BootInfo.modules; i++) {
+    if (i == index || BootInfo.moduleSize(i) == 0) continue;
+    let otherBase = BootInfo.moduleAddress(i) & ~(<u64>4095);
+    let otherLimit = (BootInfo.moduleAddress(i) + BootInfo.moduleSize(i) + 4095) & ~(<u64>4095);
+    if (otherBase < limit && base < otherLimit) return;
+  }
+  let released: u64 = 0;
+  for (let i: u32 = 0; i < BootInfo.memmapEntries; i++) {
+    if (BootInfo.entryType(i) != E820_USABLE) continue;
+    let start = BootInfo.entryBase(i);
+    let end = start + BootInfo.entrySize(i);
+    if (start < base) start = base;
+    if (end > limit) end = limit;
+    if (start >= end) continue;
+    physicalAddFree(start, end);
+    released += end - start;
+  }
+  Log.str("wisp: initrd: ");
+  Log.dec(released >> 10);
+  Log.line(" KiB given back to the page allocator");
 }
