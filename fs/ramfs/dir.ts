@@ -1,4 +1,5 @@
-// ramfs directories: a doubly linked list of entries in creation order. Each
+// ramfs directories: a doubly linked list of entries in creation order
+// (with a hash table over it once a directory has more than a few). Each
 // entry has a cookie, increasing within the directory, that readdir uses as
 // its position: a listing resumed from a cookie neither repeats nor skips
 // entries that stayed, whatever was added or removed meanwhile (cookies 1
@@ -23,7 +24,45 @@ export class Dirent {
   inode: usize;
   cookie: u64;
   length: u32;
+  hash: u32;
+  /** Next entry in the same hash chain. */
+  chain: usize;
   // The name's bytes follow.
+}
+
+/** Directories up to this many entries are searched linearly. */
+const TABLE_MIN_ENTRIES: u32 = 8;
+
+/** FNV-1a of a name. */
+function nameHash(name: usize, length: u32): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i: u32 = 0; i < length; i++) h = (h ^ <u32>load<u8>(name + i)) * 0x01000193;
+  return h;
+}
+
+@inline function bucket(dir: Inode, hash: u32): usize {
+  return dir.table + (<usize>(hash & (dir.tableSize - 1)) << alignof<usize>());
+}
+
+/** Rebuilds the hash table with room for the entries (best effort: without memory, lookups stay linear). */
+function rebuildTable(dir: Inode): void {
+  let size: u32 = 16;
+  while (size < dir.entries) size <<= 1;
+  let bytes = <usize>size << alignof<usize>();
+  let table = heapAlloc(bytes, TAG_FS);
+  if (table == 0) return;
+  memory.fill(table, 0, bytes);
+  if (dir.table != 0) heapFree(dir.table);
+  dir.table = table;
+  dir.tableSize = size;
+  let e = dir.first;
+  while (e != 0) {
+    let entry = changetype<Dirent>(e);
+    let head = bucket(dir, entry.hash);
+    entry.chain = load<usize>(head);
+    store<usize>(head, e);
+    e = entry.next;
+  }
 }
 
 export function direntName(entry: Dirent): usize {
@@ -31,6 +70,16 @@ export function direntName(entry: Dirent): usize {
 }
 
 function find(dir: Inode, name: usize, length: u32): Dirent | null {
+  if (dir.table != 0) {
+    let hash = nameHash(name, length);
+    let e = load<usize>(bucket(dir, hash));
+    while (e != 0) {
+      let entry = changetype<Dirent>(e);
+      if (entry.hash == hash && entry.length == length && memory.compare(direntName(entry), name, length) == 0) return entry;
+      e = entry.chain;
+    }
+    return null;
+  }
   let e = dir.first;
   while (e != 0) {
     let entry = changetype<Dirent>(e);
@@ -66,21 +115,40 @@ function append(dir: Inode, name: usize, length: u32, inode: Inode): Dirent | nu
   entry.inode = changetype<usize>(inode);
   entry.cookie = dir.nextCookie++;
   entry.length = length;
+  entry.hash = nameHash(name, length);
+  entry.chain = 0;
   memory.copy(direntName(entry), name, length);
   if (dir.last != 0) changetype<Dirent>(dir.last).next = address;
   else dir.first = address;
   dir.last = address;
   dir.entries++;
+  if (dir.table != 0) {
+    let head = bucket(dir, entry.hash);
+    entry.chain = load<usize>(head);
+    store<usize>(head, address);
+  }
+  if (dir.entries > TABLE_MIN_ENTRIES && (dir.table == 0 || dir.entries > dir.tableSize * 2)) rebuildTable(dir);
   return entry;
 }
 
 function detach(dir: Inode, entry: Dirent): void {
+  if (dir.table != 0) {
+    let link = bucket(dir, entry.hash);
+    while (load<usize>(link) != changetype<usize>(entry)) link = load<usize>(link) + offsetof<Dirent>("chain");
+    store<usize>(link, entry.chain);
+  }
   if (entry.prev != 0) changetype<Dirent>(entry.prev).next = entry.next;
   else dir.first = entry.next;
   if (entry.next != 0) changetype<Dirent>(entry.next).prev = entry.prev;
   else dir.last = entry.prev;
   dir.entries--;
   heapFree(changetype<usize>(entry));
+  // A directory that shrank back goes linear again (and gives its table back).
+  if (dir.table != 0 && dir.entries < TABLE_MIN_ENTRIES / 2) {
+    heapFree(dir.table);
+    dir.table = 0;
+    dir.tableSize = 0;
+  }
 }
 
 /** Links `inode` into `dir` as `name`: 0, -EEXIST or -ENOMEM. A directory
@@ -233,4 +301,7 @@ export function dirClear(dir: Inode, now: u64): void {
 
 export function dirRelease(dir: Inode): void {
   dirClear(dir, dir.mtime);
+  if (dir.table != 0) heapFree(dir.table);
+  dir.table = 0;
+  dir.tableSize = 0;
 }

@@ -57,6 +57,9 @@ export class Inode {
   /** Cookie of the next entry (1 and 2 are "." and ".."). */
   nextCookie: u64;
   entries: u32;
+  /** Directories with many entries: a hash table of entry chains (dir.ts), 0 until needed. */
+  table: usize;
+  tableSize: u32;
   /** The mount covering this directory (kernel/vfs/mount.ts), 0 if none. */
   mount: usize;
   /** What generates the contents (the VFS's special files), 0 for plain files. */

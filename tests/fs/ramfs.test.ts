@@ -217,6 +217,23 @@ describe("ramfs", () => {
     expect(seen).toEqual(expected);
   });
 
+  it("finds names in a large directory through its hash table as entries come and go", async () => {
+    const f = await Fs.make();
+    const heapBefore = f.m.heapBytesInUse(6);
+    const inodes = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) inodes.set(`file-${i}`, f.create(f.root, `file-${i}`));
+    for (const [name, inode] of inodes) expect(f.lookup(f.root, name)).toBe(inode);
+    expect(f.lookup(f.root, "file-3000")).toBe(0);
+    for (let i = 0; i < 3000; i += 3) expect(f.unlink(f.root, `file-${i}`)).toBe(0);
+    for (let i = 0; i < 3000; i++) expect(f.lookup(f.root, `file-${i}`) !== 0).toBe(i % 3 !== 0);
+    expect(f.m.inodeEntries(f.root)).toBe(2000);
+    expect(f.list(f.root).length).toBe(2000);
+    for (let i = 0; i < 3000; i++) if (i % 3 !== 0) expect(f.unlink(f.root, `file-${i}`)).toBe(0);
+    expect(f.m.fsInodes(f.fs)).toBe(1);
+    // Empty again: the table went with the entries.
+    expect(f.m.heapBytesInUse(6)).toBe(heapBefore);
+  });
+
   it("matches a model over a bounded random run, and frees everything at the end", async () => {
     const f = await Fs.make();
     const random = prng(1234);
