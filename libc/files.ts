@@ -6,7 +6,9 @@
 // resolved by the VFS (kernel/vfs/vfs.ts).
 import { Inode, isDir, RamFs } from "../fs/ramfs/inode";
 import { fdGet, fdInstall } from "../kernel/vfs/fdtable";
-import { File, fileCanWrite, filePut, fileStat, fileTruncate, O_CLOEXEC, O_CREAT, O_LARGEFILE, O_PATH, O_TRUNC, O_WRONLY, STAT_BYTES } from "../kernel/vfs/file";
+import {
+  File, filePut, fileStat, fileTruncate, O_CLOEXEC, O_CREAT, O_LARGEFILE, O_PATH, O_TRUNC, O_WRONLY, STAT_BYTES,
+} from "../kernel/vfs/file";
 import { DEV_PROC, DEV_SYSFS, DEV_DEVTMPFS } from "../kernel/vfs/mount";
 import { fileInode } from "../kernel/vfs/nodeFile";
 import {
@@ -17,7 +19,7 @@ import { vfsLock, vfsUnlock, vfsNow } from "../kernel/vfs/mount";
 import { NANOS_PER_SECOND } from "../kernel/time/clock";
 import { descriptorLimit } from "./resource";
 import { copyIn, copyOut, copyPath, scratchBuffer, scratchPath } from "./uaccess";
-import { EBADF, EFAULT, EINVAL, EISDIR } from "./errno";
+import { EBADF, EFAULT, EINVAL } from "./errno";
 
 export const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 export const AT_REMOVEDIR: u64 = 0x200;

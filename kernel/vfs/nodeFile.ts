@@ -6,7 +6,7 @@
 // inode (File.node) and an OpenNode (File.extra) with the path it was
 // opened by, for /proc/self/fd.
 import { getRandomBytes } from "../../drivers/entropy";
-import { COOKIE_DOT, COOKIE_DOTDOT, Dirent, direntName, dirNext } from "../../fs/ramfs/dir";
+import { COOKIE_DOT, COOKIE_DOTDOT, direntName, dirNext } from "../../fs/ramfs/dir";
 import { dataPage, dataPageForWrite, dataSeek, dataTruncate, dataWritten, RAMFS_MAX_BYTES } from "../../fs/ramfs/data";
 import { Inode, inodeGet, inodePut, inodeType, RamFs, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from "../../fs/ramfs/inode";
 import { EFAULT, EFBIG, EINVAL, EISDIR, ENOMEM, ENOSPC, ENXIO, EOVERFLOW } from "../errno";

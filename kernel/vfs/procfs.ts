@@ -5,7 +5,7 @@ import { App } from "../app";
 import { StringList } from "../elf/stack";
 import { freePageCount, PAGE_SIZE, totalPageCount } from "../mm/physical";
 import { applicationSpace } from "../mm/vm";
-import { PROT_EXEC, PROT_READ, PROT_WRITE, spaceLock, spaceUnlock, Vma, VMA_HEAP, VMA_SHARED, vmaAt } from "../mm/vma";
+import { PROT_EXEC, PROT_READ, PROT_WRITE, spaceLock, spaceUnlock, VMA_HEAP, VMA_SHARED, vmaAt } from "../mm/vma";
 import { Cpus } from "../sched/percpu";
 import { Clock, NANOS_PER_SECOND } from "../time/clock";
 import { Tsc } from "../time/tsc";

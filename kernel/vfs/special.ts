@@ -6,7 +6,7 @@
 // lookup or listing.
 import { dirClear, dirLink } from "../../fs/ramfs/dir";
 import { Inode, inodeCreate, inodeGet, inodePut, RamFs, S_IFLNK } from "../../fs/ramfs/inode";
-import { ENOENT, ENOMEM, ERANGE } from "../errno";
+import { ENOENT, ENOMEM } from "../errno";
 import { fdGet, fdOpenCount, FD_NR_OPEN } from "./fdtable";
 import { File, filePut, fileStat, S_IFIFO, S_IFMT, S_IFSOCK, STAT_BYTES } from "./file";
 import { CONSOLE_OPS } from "./consoleFile";
@@ -15,7 +15,7 @@ import { fileInode, fileIsNode, fileOpenNode } from "./nodeFile";
 import { procGenerate } from "./procfs";
 import { Text, textBytes, textChar, textCreate, textDec, textFree, textStr } from "./text";
 import { inodePath } from "./names";
-import { SPECIAL_NONE, GEN_CPUINFO, GEN_MEMINFO, GEN_STAT, GEN_UPTIME, GEN_MOUNTS, GEN_MAPS, GEN_STATUS, GEN_CMDLINE, GEN_ENVIRON, GEN_CPU_RANGE, GEN_VERSION, GEN_LOADAVG, GEN_COMM, GEN_LAST, LINK_EXE, LINK_CWD, LINK_FD, DIR_FD } from "./kinds";
+import { SPECIAL_NONE, GEN_CPUINFO, GEN_LAST, LINK_EXE, LINK_CWD, LINK_FD, DIR_FD } from "./kinds";
 import { App } from "../app";
 
 export function isGenerated(inode: Inode): bool {

@@ -4,7 +4,7 @@
 // memory (libc copies them in). Wisp runs its one process as root: no
 // permission is refused except running a file without any x bit and
 // changing a read-only file system (-EROFS).
-import { dirLink, dirLookup, dirRename, dirUnlink, NAME_MAX } from "../../fs/ramfs/dir";
+import { dirLink, dirRename, dirUnlink, NAME_MAX } from "../../fs/ramfs/dir";
 import { dataRead, dataTruncate } from "../../fs/ramfs/data";
 import { heapAlloc, TAG_FS } from "../mm/heap";
 import {
@@ -17,8 +17,7 @@ import {
 import { consoleFileOpen } from "./consoleFile";
 import { fdGet } from "./fdtable";
 import {
-  File, filePut, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY,
-  O_TMPFILE, O_TRUNC,
+  File, filePut, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC,
 } from "./file";
 import { isReadOnly, setCwd, Vfs, vfsLock, vfsNow, vfsUnlock } from "./mount";
 import { childPath, inodePath } from "./names";
