@@ -140,6 +140,15 @@ int main(int argc, char **argv) {
           "bytes past the end of the file are zero");
     munmap(map, 8192);
   }
+  // As ld.so loads a library: reserve the span from the file, then map a segment over it with MAP_FIXED.
+  char *span = mmap(NULL, 5 * 4096, PROT_READ, MAP_PRIVATE | MAP_DENYWRITE, in, 0);
+  check(span != MAP_FAILED && memcmp(span + 100, data + 100, 64) == 0, "a library-style reservation maps the file");
+  if (span != MAP_FAILED) {
+    char *segment = mmap(span + 2 * 4096, 3 * 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, in, 8192);
+    check(segment == span + 2 * 4096 && memcmp(segment, data + 8192, 64) == 0 && segment[20000 - 8192 - 1] == data[19999] &&
+          segment[20000 - 8192] == 0, "MAP_FIXED over it at a file offset, zero after the end of the file");
+    check(munmap(span, 5 * 4096) == 0, "munmap the span");
+  }
   void *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, in, 0);
   check(w != MAP_FAILED, "a writable private mapping");
   if (w != MAP_FAILED) {
