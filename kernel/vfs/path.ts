@@ -8,6 +8,7 @@ import { Inode, isDir, isSymlink } from "../../fs/ramfs/inode";
 import { EFAULT, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR } from "../errno";
 import { mountCross, parentOf, Vfs } from "./mount";
 import { specialLookupPrepare, symlinkTarget } from "./special";
+import { LINK_FD } from "./kinds";
 
 export const PATH_MAX: u32 = 4096;
 /** Symbolic links one walk follows at most (Linux's MAXSYMLINKS). */
@@ -17,6 +18,8 @@ export const MAX_SYMLINKS: u32 = 40;
 export const WALK_FOLLOW: u32 = 1;
 /** A missing last component is not an error: inode 0, parent and name set (create). */
 export const WALK_CREATE: u32 = 2;
+/** open: stop at a /proc/self/fd/N link in the last component (it reopens the descriptor's file). */
+export const WALK_DESCRIPTOR_LINK: u32 = 4;
 
 @unmanaged
 export class Walk {
@@ -107,7 +110,8 @@ export function walkPath(start: Inode, path: usize, length: u32, flags: u32, wal
         if ((flags & WALK_CREATE) != 0) return 0;
         return -ENOENT;
       }
-      if (!isSymlink(next) || ((flags & WALK_FOLLOW) == 0 && !slashes)) {
+      let descriptorLink = isSymlink(next) && next.special == LINK_FD && (flags & WALK_DESCRIPTOR_LINK) != 0;
+      if (!isSymlink(next) || ((flags & WALK_FOLLOW) == 0 && !slashes) || (descriptorLink && (flags & WALK_FOLLOW) != 0)) {
         if (slashes && !isDir(next) && !isSymlink(next)) return -ENOTDIR;
         walk.inode = changetype<usize>(next);
         return 0;

@@ -24,7 +24,8 @@ import { childPath, inodePath } from "./names";
 import {
   DIR_OPS, fileInode, FULL_OPS, GENERATED_OPS, nodeFileCreate, NULL_OPS, PATH_OPS, RANDOM_OPS, REGULAR_OPS, ZERO_OPS,
 } from "./nodeFile";
-import { PATH_MAX, Walk, walkPath, walkRecord, WALK_CREATE, WALK_FOLLOW } from "./path";
+import { PATH_MAX, Walk, walkPath, walkRecord, WALK_CREATE, WALK_DESCRIPTOR_LINK, WALK_FOLLOW } from "./path";
+import { LINK_FD } from "./kinds";
 import { isGenerated, specialGenerate, symlinkTarget } from "./special";
 import { textFree } from "./text";
 
@@ -139,11 +140,18 @@ export function vfsOpen(dirfd: i32, path: usize, length: u32, flags: u32, mode: 
 }
 
 function openLocked(dirfd: i32, path: usize, length: u32, flags: u32, mode: u32, walkFlags: u32, writing: bool, pathOnly: bool, create: bool): i64 {
-  let walked = resolve(dirfd, path, length, walkFlags);
+  let walked = resolve(dirfd, path, length, walkFlags | WALK_DESCRIPTOR_LINK);
   if (walked < 0) return walked;
   let walk = walkRecord();
   let inode: Inode;
   let created = false;
+  if (walk.inode != 0 && (walkFlags & WALK_FOLLOW) != 0 && changetype<Inode>(walk.inode).special == LINK_FD) {
+    // /proc/self/fd/N: Linux reopens the descriptor's file rather than its name.
+    let reopened = reopenDescriptor(changetype<Inode>(walk.inode).specialArg, flags, pathOnly);
+    if (reopened != 0) return reopened;
+    walked = resolve(dirfd, path, length, walkFlags);
+    if (walked < 0) return walked;
+  }
   if (walk.inode == 0) {
     if (walk.trailingSlash) return -EISDIR;
     let made = createHere(walk, S_IFREG | (mode & 0o7777 & ~Vfs.umask));
@@ -191,6 +199,26 @@ function openLocked(dirfd: i32, path: usize, length: u32, flags: u32, mode: u32,
     return -ENXIO;
   }
   if (file === null) return -ENOMEM;
+  return <i64>changetype<usize>(file);
+}
+
+/**
+ * open of /proc/self/fd/N: a file without a name (the console, a pipe, a
+ * socket) is shared: the new descriptor refers to the same open file (its
+ * status flags too, where Linux would make a new one for a pipe). 0 when
+ * the file has a path: the caller follows the link's text, which reopens it.
+ */
+function reopenDescriptor(fd: u32, flags: u32, pathOnly: bool): i64 {
+  let file = fdGet(<u64>fd);
+  if (file === null) return -ENOENT;
+  if (fileInode(file) !== null) {
+    filePut(file);
+    return 0;
+  }
+  if ((flags & O_DIRECTORY) != 0) {
+    filePut(file);
+    return -ENOTDIR;
+  }
   return <i64>changetype<usize>(file);
 }
 

@@ -79,6 +79,14 @@ int main(int argc, char **argv) {
   check(n == 12 && memcmp(target, "/dev/console", 12) == 0, "/proc/self/fd/1 is /dev/console");
   close(fd);
   check(stat("/proc/self/fd/0", &st) == 0 && S_ISCHR(st.st_mode), "stat through /proc/self/fd/0");
+  int tmpfd = open("/tmp/reopen", O_CREAT | O_RDWR, 0644);
+  write(tmpfd, "abc", 3);
+  snprintf(buffer, sizeof buffer, "/proc/self/fd/%d", tmpfd);
+  int again = open(buffer, O_RDONLY);
+  check(again >= 0 && again != tmpfd && lseek(again, 0, SEEK_CUR) == 0 && read(again, target, 3) == 3 &&
+        memcmp(target, "abc", 3) == 0, "opening /proc/self/fd/N of a file opens it anew at offset 0");
+  close(again);
+  close(tmpfd);
   int listed = 0;
   DIR *fds = opendir("/proc/self/fd");
   struct dirent *e;
