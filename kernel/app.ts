@@ -5,8 +5,10 @@
 // interrupts from application code (arch/x86_64/isr.S) run on.
 //
 // The program comes from the boot command line, `-- [NAME=value ...] /path
-// [args]`, and its bytes from the first boot module (QEMU's -initrd): phase 1
-// of the Linux ABI has no file system yet. Its exit status is the VM's.
+// [args]`, and its bytes from the file system: boot module 0 (QEMU's
+// -initrd) is either a cpio archive unpacked into ramfs or the program
+// itself, stored at its path (kernel/vfs/boot.ts). A name without a slash
+// is searched in PATH, as execvp does. Its exit status is the VM's.
 import { accessClear } from "../arch/x86_64/access";
 import { interruptsRestore, interruptsSave } from "../arch/x86_64/atomic";
 import { cpuid, rdtsc } from "../arch/x86_64/cpu";
@@ -29,6 +31,9 @@ import { currentThread, threadExit, threadJoin, threadSpawn, threadStartOn } fro
 import { FpuState, STACK_PAGES, Thread, threadCreate, threadEnableFpu, threadFree } from "./sched/thread";
 import { spinLock, spinUnlock } from "./sync/spinlock";
 import { consoleFileOpen } from "./vfs/consoleFile";
+import { vfsBoot } from "./vfs/boot";
+import { vfsReadWholeFile } from "./vfs/vfs";
+import { EACCES, ENOENT, ENOTDIR } from "./errno";
 import { fdInstall } from "./vfs/fdtable";
 import { fileGet } from "./vfs/file";
 import { FUTEX_BITSET_MATCH_ANY, futexWake } from "./sync/futex";
@@ -77,9 +82,19 @@ export class App {
   static nextTid: u32 = APP_PID;
   /** TSC ticks run by threads that have ended (for CLOCK_PROCESS_CPUTIME_ID). */
   static endedTicks: u64 = 0;
-  /** The program's path (argv[0]) in the command line, for /proc/self/exe. */
+  /** The program's name (argv[0]) in the command line. */
   static path: usize = 0;
   static pathLength: u32 = 0;
+  /** The program's absolute path as found (argv[0], or searched in PATH): /proc/self/exe. */
+  static exePath: usize = 0;
+  static exePathLength: u32 = 0;
+  /** The argument and environment lists (StringList), for /proc/self/cmdline and environ. */
+  static args: usize = 0;
+  static env: usize = 0;
+  /** The program's image [imageStart, imageEnd) and the initial stack pointer, for /proc/self/maps. */
+  static imageStart: u64 = 0;
+  static imageEnd: u64 = 0;
+  static stackPointer: u64 = 0;
 }
 
 const listLock = memory.data(4, 4);
@@ -266,13 +281,13 @@ export function applicationRequested(): bool {
   return cmdlineApplication(BootInfo.cmdline, BootInfo.cmdlineLength) >= 0;
 }
 
-function cannotRun(reason: string): void {
+function cannotRun(reason: string, status: u32 = EXIT_CANNOT_RUN): void {
   Log.str("wisp: cannot run ");
   if (App.pathLength != 0) Log.bytes(App.path, App.pathLength);
   else Log.str("the application");
   Log.str(": ");
   Log.line(reason);
-  powerOff(EXIT_CANNOT_RUN);
+  powerOff(status);
 }
 
 // The environment: defaults, replaced or extended by NAME=value words before
@@ -377,23 +392,41 @@ export function runApplication(): void {
   }
   App.path = args.pointer(0);
   App.pathLength = args.length(0);
-  if (BootInfo.modules == 0 || BootInfo.moduleSize(0) == 0) {
-    cannotRun("no executable (boot with -initrd FILE)");
+  App.args = changetype<usize>(args);
+  App.env = changetype<usize>(env);
+  if (!vfsBoot(App.path, App.pathLength)) {
+    cannotRun("out of memory for the file system");
+    return;
+  }
+  let file = memory.data(16, 8);
+  let found = findProgram(env, file);
+  if (found == -ENOENT || found == -ENOTDIR) {
+    cannotRun(BootInfo.modules == 0 ? "not found (boot with -initrd FILE)" : "not found", EXIT_NOT_FOUND);
+    return;
+  }
+  if (found < 0) {
+    cannotRun(found == -EACCES ? "permission denied" : "cannot read it");
     return;
   }
   let space = applicationSpace();
   let image = changetype<ElfImage>(memory.data(offsetof<ElfImage>(), 8));
-  let loaded = elfLoad(space, <usize>BootInfo.moduleAddress(0), BootInfo.moduleSize(0), image);
+  let bytes = <usize>load<u64>(file);
+  let size = load<u64>(file, 8);
+  let loaded = elfLoad(space, bytes, size, image);
+  if (loaded == 0) App.imageStart = imageStart(bytes, image.bias);
+  heapFree(bytes);
   if (loaded < 0) {
     cannotRun(elfErrorReason(loaded));
     return;
   }
+  App.imageEnd = image.brk;
   let registers = cpuidEdx();
   let sp = buildInitialStack(space, image, args, env, registers, FpuState.areaBytes + 1024);
   if (sp < 0) {
     cannotRun("out of memory for the stack");
     return;
   }
+  App.stackPointer = <u64>sp;
   if (!openStandardDescriptors()) {
     cannotRun("out of memory");
     return;
@@ -415,6 +448,95 @@ export function runApplication(): void {
   }
   appThreadStart(main);
   threadExit();
+}
+
+/** The lowest address of the program's PT_LOAD segments (the file is valid ELF: elfLoad accepted it). */
+function imageStart(file: usize, bias: u64): u64 {
+  let phoff = <usize>load<u64>(file, 32);
+  let phnum = <usize>load<u16>(file, 56);
+  let low: u64 = U64.MAX_VALUE;
+  for (let i: usize = 0; i < phnum; i++) {
+    let ph = file + phoff + i * 56;
+    if (load<u32>(ph) != 1 || load<u64>(ph, 40) == 0) continue;
+    let start = load<u64>(ph, 16) & ~<u64>4095;
+    if (start < low) low = start;
+  }
+  return low + bias;
+}
+
+const EXIT_NOT_FOUND: u32 = 127;
+const candidate = memory.data(4096);
+
+/**
+ * Reads the program argv[0] names into a heap block (file[0] address, file[1]
+ * size) and records its absolute path: 0 or -errno. A name without a slash
+ * is tried in each PATH directory as execvp does: -EACCES if some candidate
+ * was found but could not be run, else -ENOENT.
+ */
+function findProgram(env: StringList, file: usize): i32 {
+  let name = App.path;
+  let length = App.pathLength;
+  let hasSlash = false;
+  for (let i: u32 = 0; i < length; i++) if (load<u8>(name + i) == 0x2f) hasSlash = true;
+  if (hasSlash) {
+    let result = vfsReadWholeFile(name, length, file);
+    if (result == 0) setExePath(name, length);
+    return result;
+  }
+  let path: usize = 0;
+  let pathLength: u32 = 0;
+  for (let i: u32 = 0; i < env.count; i++) {
+    if (env.length(i) >= 5 && load<u32>(env.pointer(i)) == 0x48544150 && load<u8>(env.pointer(i), 4) == 0x3d) { // "PATH="
+      path = env.pointer(i) + 5;
+      pathLength = env.length(i) - 5;
+    }
+  }
+  let sawDenied = false;
+  let start: u32 = 0;
+  while (start <= pathLength) {
+    let end = start;
+    while (end < pathLength && load<u8>(path + end) != 0x3a) end++;
+    let dirLength = end - start;
+    // An empty PATH entry is the working directory.
+    if (dirLength == 0) {
+      store<u8>(candidate, 0x2e);
+      dirLength = 1;
+    } else {
+      memory.copy(candidate, path + start, dirLength);
+    }
+    if (dirLength + 1 + length < 4096) {
+      store<u8>(candidate + dirLength, 0x2f);
+      memory.copy(candidate + dirLength + 1, name, length);
+      let total = dirLength + 1 + length;
+      let result = vfsReadWholeFile(candidate, total, file);
+      if (result == 0) {
+        setExePath(candidate, total);
+        return 0;
+      }
+      if (result == -EACCES) sawDenied = true;
+    }
+    start = end + 1;
+  }
+  return sawDenied ? -EACCES : -ENOENT;
+}
+
+/** /proc/self/exe: the absolute path of the program (relative ones are from "/" at boot). */
+function setExePath(path: usize, length: u32): void {
+  let copy = heapAlloc(<usize>length + 1, TAG_LIBC);
+  if (copy == 0) return;
+  let at: u32 = 0;
+  if (load<u8>(path) != 0x2f) {
+    store<u8>(copy, 0x2f);
+    at = 1;
+    // "./x" from the root is "/x".
+    while (length >= 2 && load<u8>(path) == 0x2e && load<u8>(path, 1) == 0x2f) {
+      path += 2;
+      length -= 2;
+    }
+  }
+  memory.copy(copy + at, path, length);
+  App.exePath = copy;
+  App.exePathLength = length + at;
 }
 
 /** Descriptors 0, 1 and 2: one open file on the console, as a login shell's. */

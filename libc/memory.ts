@@ -1,21 +1,76 @@
 // The memory system calls: thin wrappers over kernel/mm/mmap.ts, which has
 // Linux's semantics and errno values, plus the checks Linux makes before it
 // reaches the memory manager (the file descriptor of a file mapping).
+//
+// File mappings are copies: an anonymous private mapping filled with the
+// file's bytes from `offset` (the part past the end of the file stays
+// zero), which is what MAP_PRIVATE promises and what ld.so needs for
+// libraries. MAP_SHARED is accepted read-only (a snapshot: later writes to
+// the file do not show); a writable shared file mapping is -ENODEV.
 import { applicationSpace } from "../kernel/mm/vm";
-import { brk, madvise, MAP_ANONYMOUS, mmap, mprotect, mremap, munmap } from "../kernel/mm/mmap";
+import {
+  brk, madvise, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, mmap, mprotect, mremap, munmap,
+} from "../kernel/mm/mmap";
+import { PROT_READ, PROT_WRITE } from "../kernel/mm/vma";
 import { fdGet } from "../kernel/vfs/fdtable";
-import { filePut } from "../kernel/vfs/file";
-import { EBADF, EINVAL } from "./errno";
+import { File, fileCanRead, fileIsType, filePut, fileRead, O_ACCMODE, O_PATH, O_RDWR } from "../kernel/vfs/file";
+import { fileInode, REGULAR_OPS, ZERO_OPS } from "../kernel/vfs/nodeFile";
+import { scratchWords } from "./uaccess";
+import { EACCES, EBADF, EINVAL, ENODEV } from "./errno";
 
 export function sysMmap(address: u64, length: u64, prot: u64, flags: u64, fd: u64, offset: u64): i64 {
   if ((offset & 4095) != 0) return -EINVAL;
-  // A file mapping needs an open file; the memory manager maps none yet (-ENODEV).
-  if ((<u32>flags & MAP_ANONYMOUS) == 0) {
-    let file = fdGet(fd);
-    if (file === null) return -EBADF;
-    filePut(file);
+  if ((<u32>flags & MAP_ANONYMOUS) != 0) {
+    return mmap(applicationSpace(), address, length, <u32>prot, <u32>flags, <i32>fd, offset);
   }
-  return mmap(applicationSpace(), address, length, <u32>prot, <u32>flags, <i32>fd, offset);
+  let file = fdGet(fd);
+  if (file === null) return -EBADF;
+  let result = mapFile(file, address, length, <u32>prot, <u32>flags, offset);
+  filePut(file);
+  return result;
+}
+
+function mapFile(file: File, address: u64, length: u64, prot: u32, flags: u32, offset: u64): i64 {
+  if ((file.status & O_PATH) != 0) return -EBADF;
+  let type = flags & MAP_TYPE;
+  let shared = type == MAP_SHARED || type == MAP_SHARED_VALIDATE;
+  // /dev/zero maps as anonymous memory.
+  if (fileIsType(file, ZERO_OPS)) {
+    return mmap(applicationSpace(), address, length, prot, flags | MAP_ANONYMOUS, -1, 0);
+  }
+  if (!fileIsType(file, REGULAR_OPS)) return -ENODEV;
+  if (!fileCanRead(file)) return -EACCES;
+  if (shared && (prot & PROT_WRITE) != 0) {
+    if ((file.status & O_ACCMODE) != O_RDWR) return -EACCES;
+    return -ENODEV;
+  }
+  if (type != MAP_PRIVATE && !shared) return -EINVAL;
+  if (length == 0) return -EINVAL;
+  let space = applicationSpace();
+  // Writable while it is filled; the asked protection after.
+  let privateFlags = (flags & ~MAP_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS;
+  let placed = mmap(space, address, length, PROT_READ | PROT_WRITE, privateFlags, -1, 0);
+  if (placed < 0) return placed;
+  let inode = fileInode(file);
+  let size = inode !== null ? inode.size : 0;
+  if (offset < size) {
+    let count = size - offset < length ? size - offset : length;
+    let position = scratchWords();
+    store<u64>(position, offset);
+    let got = fileRead(file, <u64>placed, count, position, 0);
+    if (got < 0) {
+      munmap(space, <u64>placed, length);
+      return got;
+    }
+  }
+  if (prot != (PROT_READ | PROT_WRITE)) {
+    let changed = mprotect(space, <u64>placed, length, prot);
+    if (changed < 0) {
+      munmap(space, <u64>placed, length);
+      return changed;
+    }
+  }
+  return placed;
 }
 
 export function sysMunmap(address: u64, length: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {

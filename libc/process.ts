@@ -7,6 +7,7 @@ import {
   currentApp, currentFrame,
 } from "../kernel/app";
 import { currentThread } from "../kernel/sched/scheduler";
+import { Vfs } from "../kernel/vfs/mount";
 import { copyIn, copyOut, putU32, putU64, scratchBuffer } from "./uaccess";
 import { E2BIG, EFAULT, EINVAL, ENOSYS, EPERM } from "./errno";
 import { NOTE_ARCH_SET_GS, NOTE_CLONE_PROCESS, NOTE_PRCTL, noteOnce } from "./log";
@@ -236,11 +237,10 @@ export function sysGetgroups(size: u64, list: u64, a2: u64, a3: u64, a4: u64, a5
   return 0;
 }
 
-let umaskValue: u32 = 0o022;
-
+/** umask: the VFS applies it when files and directories are created. */
 export function sysUmask(mask: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
-  let old = umaskValue;
-  umaskValue = <u32>mask & 0o777;
+  let old = Vfs.umask;
+  Vfs.umask = <u32>mask & 0o777;
   return <i64>old;
 }
 

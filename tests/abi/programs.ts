@@ -53,13 +53,15 @@ export interface ProgramRun {
   options?: string;
   /** The initrd; the program's binary unless given. */
   initrd?: string | null;
+  /** argv[0] (the path or the name searched in PATH); `/<name>` unless given. */
+  program?: string;
   timeoutMs?: number;
 }
 
 /** Boots the kernel with the program as its application. */
 export function runProgram(run: ProgramRun): Promise<RunResult> {
   const binary = run.initrd === undefined ? buildProgram(run.name, run.linking ?? "static") : run.initrd;
-  const words = [run.options ?? "", "--", ...(run.env ?? []), `/${run.name}`, ...(run.args ?? [])];
+  const words = [run.options ?? "", "--", ...(run.env ?? []), run.program ?? `/${run.name}`, ...(run.args ?? [])];
   return runGuest({
     kernel: KERNEL,
     machine: run.machine ?? "microvm",

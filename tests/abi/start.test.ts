@@ -51,10 +51,10 @@ describe("application start and end", () => {
     expect(result.status).toBe(6);
   });
 
-  it("says so when there is no executable", async () => {
+  it("says so when there is no executable: not found, status 127 as a shell's", async () => {
     const result = await runProgram({ name: "hello", initrd: null });
-    expect(result.output).toContain("wisp: cannot run /hello: no executable (boot with -initrd FILE)\n");
-    expect(result.status).toBe(126);
+    expect(result.output).toContain("wisp: cannot run /hello: not found (boot with -initrd FILE)\n");
+    expect(result.status).toBe(127);
   });
 
   it("refuses a file that is not an ELF executable", async () => {

@@ -53,8 +53,9 @@ export function mmModule(): Promise<WebAssembly.Module> {
 }
 
 
-/** A fresh instance (its own memory and allocator state) with mocked imports. */
-export async function instantiate(): Promise<{ mm: MmExports; arch: Arch }> {
+/** A fresh instance (its own memory and allocator state) with mocked imports;
+ * `module` is another entry that exports the allocators too (tests/fs). */
+export async function instantiate(module?: WebAssembly.Module): Promise<{ mm: MmExports; arch: Arch }> {
   const arch = newArchState();
   let memory: WebAssembly.Memory | undefined;
   const imports = {
@@ -67,7 +68,7 @@ export async function instantiate(): Promise<{ mm: MmExports; arch: Arch }> {
     },
     arch: atomicImports(() => memory!, arch),
   };
-  const instance = await WebAssembly.instantiate(await mmModule(), imports);
+  const instance = await WebAssembly.instantiate(module ?? (await mmModule()), imports);
   const mm = instance.exports as unknown as MmExports;
   memory = mm.memory;
   return { mm, arch };
