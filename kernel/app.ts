@@ -29,6 +29,7 @@ import { currentThread, threadExit, threadJoin, threadSpawn, threadStartOn } fro
 import { FpuState, STACK_PAGES, Thread, threadCreate, threadEnableFpu, threadFree } from "./sched/thread";
 import { spinLock, spinUnlock } from "./sync/spinlock";
 import { consoleFileOpen } from "./vfs/consoleFile";
+import { rootArchiveReport } from "./vfs/rootArchive";
 import { fdInstall } from "./vfs/fdtable";
 import { fileGet } from "./vfs/file";
 import { FUTEX_BITSET_MATCH_ANY, futexWake } from "./sync/futex";
@@ -377,6 +378,9 @@ export function runApplication(): void {
   }
   App.path = args.pointer(0);
   App.pathLength = args.length(0);
+  // The root file system's archive, if the boot brought one (only reported
+  // until the VFS unpacks it and the program comes from there).
+  rootArchiveReport();
   if (BootInfo.modules == 0 || BootInfo.moduleSize(0) == 0) {
     cannotRun("no executable (boot with -initrd FILE)");
     return;
