@@ -36,6 +36,17 @@ describe.each(LINKINGS)("loading (gcc -%s)", (linking) => {
   });
 });
 
+it("the vDSO's clocks make no system call (only vdso.c's own syscall() calls and the bad clock's fallback show in wisp.strace)", async () => {
+  const result = await runProgram({ name: "vdso", options: "wisp.strace" });
+  expect(result.status, result.output).toBe(0);
+  const calls = (name: string): number => result.output.split("\n").filter((line) => line.startsWith(`strace: [1] ${name}(`)).length;
+  // vdso.c: 4 clocks x 2 syscalls around each vDSO call, 1 for "now", 1 for the bad clock's fallback.
+  expect(calls("clock_gettime")).toBe(10);
+  expect(calls("gettimeofday")).toBe(0);
+  // The one syscall(SYS_time); __vdso_time and glibc's time() do not enter the kernel.
+  expect(calls("time")).toBe(1);
+});
+
 it("the vDSO's getcpu agrees with getcpu(2) on two CPUs", async () => {
   await expectAllChecksPass("vdso", "static", [], 2);
 });

@@ -113,6 +113,9 @@ describe("a dynamic PIE with its interpreter", () => {
       expect(image.vdso).toBe(image.interpreterBase - pageUp(BigInt(vdso.length)));
       expect(Buffer.compare(Buffer.from(result.space.read(image.vdso, vdso.length)), vdso)).toBe(0);
       expect(result.space.protectionAt(image.vdso)).toBe(PROT_READ | PROT_EXEC);
+      // The kernel's data page right below it, read-only, with its version (1).
+      expect(result.space.protectionAt(image.vdso - PAGE)).toBe(PROT_READ);
+      expect(new DataView(result.space.read(image.vdso - PAGE, 8).buffer).getUint32(0, true)).toBe(1);
     } else {
       expect(image.vdso).toBe(0n);
     }
