@@ -33,7 +33,7 @@ archive, when there are files to put in it) and a data partition after them.
   --help            this text
 
 Boot it:  npm run boot -- --image build/wisp.qcow2
-    or:   npm run boot -- --initrd build/wisp.cpio --cmdline "-- /bin/app args"
+    or:   npm run boot -- --initrd build/wisp.cpio "--cmdline=-- /bin/app args"
 
 Change the command line later with: npx tsx scripts/cmdline.ts IMAGE "new line"`;
 
