@@ -43,6 +43,8 @@ ASM_OBJECTS := $(patsubst arch/x86_64/%.S,$(OBJ)/arch/%.o,$(ARCH_S))
 all: kernel $(BUILD)/mbr.bin
 kernel: $(BUILD)/kernel.elf
 
+include mk/vdso.mk
+
 $(BUILD)/kernel.wasm: $(AS_SOURCES) $(ASC) | $(BUILD)
 	$(ASC) $(AS_ENTRY) $(ASC_FLAGS) -o $@ --textFile $(BUILD)/kernel.wat
 

@@ -437,7 +437,8 @@ export function runApplication(): void {
     cannotRun("out of memory");
     return;
   }
-  store<u64>(frame + FRAME_RIP, image.entry);
+  // The interpreter's entry for a dynamic program (elf/elf.ts), else the program's.
+  store<u64>(frame + FRAME_RIP, image.start);
   store<u64>(frame + FRAME_RSP, <u64>sp);
   store<u64>(frame + FRAME_RFLAGS, RFLAGS_INITIAL);
   let main = appThreadCreate(frame, 0, false);

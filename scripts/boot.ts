@@ -19,6 +19,8 @@ Boots build/kernel.elf directly (PVH), or a disk image with --image.
   --smp N           vCPUs (default 1)
   --cmdline STR     kernel command line (direct boot; images store their own,
                     change it with npm run cmdline)
+  --initrd PATH     boot module 0 for direct boot: a root archive from
+                    npm run image (build/wisp.cpio) or a static executable
   --timeout SEC     kill QEMU after SEC seconds (default: none)
   --disk PATH       attach a raw image as the data disk (virtio-blk)
   --net MODE        user (default: QEMU user networking, guest 10.0.2.15),
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
         memory: { type: "string", default: "128M" },
         smp: { type: "string", default: "1" },
         cmdline: { type: "string" },
+        initrd: { type: "string" },
         timeout: { type: "string" },
         quiet: { type: "boolean", default: false },
         disk: { type: "string" },
@@ -93,6 +96,11 @@ async function main(): Promise<void> {
     fail("--cmdline applies to direct boot; change an image's command line with npm run cmdline");
   }
 
+  if (v.initrd !== undefined) {
+    if (image !== undefined) fail("--initrd applies to direct boot; a disk image carries its root archive");
+    if (!existsSync(v.initrd)) fail(`${v.initrd} does not exist`);
+    extraArgs.unshift("-initrd", v.initrd);
+  }
   const devices: DeviceOptions = { rng: !v["no-rng"], dataDisk: v.disk };
   if (v.disk !== undefined && !existsSync(v.disk)) fail(`${v.disk} does not exist`);
   if (v.net === "user") devices.network = "user";

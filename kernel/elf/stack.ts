@@ -38,8 +38,10 @@ const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_HWCAP2: u64 = 26;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 const AT_MINSIGSTKSZ: u64 = 51;
-/** Auxiliary vector entries written below, AT_NULL included. */
+/** Auxiliary vector entries written below, AT_NULL included (AT_SYSINFO_EHDR
+ * only when there is a vDSO). */
 const AUXV_ENTRIES: u64 = 20;
 
 /** A list of byte strings in kernel memory: count, then (pointer, length) pairs. */
@@ -105,7 +107,8 @@ export function buildInitialStack(
   let strings = execfn - env.bytes() - args.bytes();
   let platform = (strings - <u64>PLATFORM.length - 1) & ~(<u64>15);
   let random = platform - 16;
-  let words = 1 + (<u64>args.count + 1) + (<u64>env.count + 1) + AUXV_ENTRIES * 2;
+  let auxvEntries = AUXV_ENTRIES + (image.vdso != 0 ? 1 : 0);
+  let words = 1 + (<u64>args.count + 1) + (<u64>env.count + 1) + auxvEntries * 2;
   let sp = (random - words * 8) & ~(<u64>15);
   let total = top - sp;
   if (total > STACK_INITIAL_BYTES) return -12;
@@ -132,7 +135,9 @@ export function buildInitialStack(
   for (let i = 0; i < PLATFORM.length; i++) store<u8>(buffer + <usize>(platform - base) + <usize>i, <u8>PLATFORM.charCodeAt(i));
   getRandomBytes(buffer + <usize>(random - base), 16);
 
+  // Linux's order (create_elf_tables): the architecture's entries first.
   let aux = envp + <usize>(env.count + 1) * 8;
+  if (image.vdso != 0) aux = auxv(aux, AT_SYSINFO_EHDR, image.vdso);
   aux = auxv(aux, AT_MINSIGSTKSZ, <u64>minSignalStack);
   aux = auxv(aux, AT_HWCAP, <u64>hwcap);
   aux = auxv(aux, AT_PAGESZ, 4096);
@@ -140,7 +145,7 @@ export function buildInitialStack(
   aux = auxv(aux, AT_PHDR, image.phdr);
   aux = auxv(aux, AT_PHENT, image.phent);
   aux = auxv(aux, AT_PHNUM, image.phnum);
-  aux = auxv(aux, AT_BASE, 0);
+  aux = auxv(aux, AT_BASE, image.interpreterBase);
   aux = auxv(aux, AT_FLAGS, 0);
   aux = auxv(aux, AT_ENTRY, image.entry);
   aux = auxv(aux, AT_UID, 0);

@@ -1,13 +1,15 @@
 // The file system tree at boot: ramfs at /, devtmpfs at /dev, proc at
 // /proc and sysfs at /sys (read-only), /tmp (1777); then the root archive
-// (boot module 0 as a cpio "newc" archive) or, for a module that is not
-// one, the program itself at the path the command line names; then the
+// (kernel/vfs/rootArchive.ts: boot module 0 as a cpio "newc" archive, or
+// the archive on the boot disk) or, for a module 0 that is not one, the
+// program itself at the path the command line names; then the
 // /etc files a C library reads, unless the archive brought its own.
 import { BootInfo, E820_USABLE } from "../bootinfo";
 import { physicalAddFree } from "../mm/physical";
 import { Log } from "../log";
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from "../../fs/ramfs/inode";
-import { cpioIsArchive, cpioUnpack } from "./cpioUnpack";
+import { cpioUnpack } from "./cpioUnpack";
+import { rootArchiveRelease, rootArchiveReport } from "./rootArchive";
 import { DEV_DEVTMPFS, DEV_PROC, DEV_ROOT, DEV_SYSFS, mountNew, Vfs, vfsLock, vfsLockInit, vfsNow, vfsUnlock } from "./mount";
 import { Inode } from "../../fs/ramfs/inode";
 import { dirLookup } from "../../fs/ramfs/dir";
@@ -131,26 +133,26 @@ export function vfsBoot(program: usize, programLength: u32): bool {
   populateDev();
   populateProc();
   populateSys();
-  if (BootInfo.modules > 0 && BootInfo.moduleSize(0) > 0) {
+  let archive = memory.data(16, 8);
+  if (rootArchiveReport(archive) == 0) {
+    cpioUnpack(load<usize>(archive), <u64>load<usize>(archive, 8));
+    rootArchiveRelease();
+  } else if (BootInfo.modules > 0 && BootInfo.moduleSize(0) > 0 && programLength > 0) {
     let address = <usize>BootInfo.moduleAddress(0);
     let size = BootInfo.moduleSize(0);
-    if (cpioIsArchive(address, size)) {
-      cpioUnpack(address, size);
-    } else if (programLength > 0) {
-      // The module is the program itself (no archive): at argv[0], mode
-      // 0755; a bare name goes to /bin, where the PATH search finds it.
-      let stored: i32;
-      if (load<u8>(program) == 0x2f) {
-        stored = makeFile(program, programLength, 0o755, address, size, vfsNow());
-      } else {
-        let path = memory.data(4200);
-        memory.copy(path, ascii("/bin/"), 5);
-        let length = programLength < 4096 ? programLength : 4096;
-        memory.copy(path + 5, program, length);
-        stored = makeFile(path, length + 5, 0o755, address, size, vfsNow());
-      }
-      if (stored < 0) Log.line("wisp: initrd: cannot store the program in the file system");
+    // The module is the program itself (no archive): at argv[0], mode
+    // 0755; a bare name goes to /bin, where the PATH search finds it.
+    let stored: i32;
+    if (load<u8>(program) == 0x2f) {
+      stored = makeFile(program, programLength, 0o755, address, size, vfsNow());
+    } else {
+      let path = memory.data(4200);
+      memory.copy(path, ascii("/bin/"), 5);
+      let length = programLength < 4096 ? programLength : 4096;
+      memory.copy(path + 5, program, length);
+      stored = makeFile(path, length + 5, 0o755, address, size, vfsNow());
     }
+    if (stored < 0) Log.line("wisp: initrd: cannot store the program in the file system");
   }
   populateEtc();
   releaseModule(0);

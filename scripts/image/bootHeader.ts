@@ -16,11 +16,17 @@
  *   0x030  8  kernel blob size in bytes
  *   0x038  2  command line offset (0x80)
  *   0x03a  2  command line field size (384, including the NUL)
- *   0x03c 68  reserved, zero
+ *   0x03c  4  reserved, zero
+ *   0x040  8  root archive start LBA (0: no archive on the disk)
+ *   0x048  8  root archive size in bytes (a cpio "newc" archive)
+ *   0x050  4  CRC-32 of the root archive
+ *   0x054 44  reserved, zero
  *   0x080 384 command line, NUL-terminated, zero-padded
  *
  * The MBR checks magic and version and uses LBA, count, load and entry; the
- * high halves of the u64 fields must be zero for it.
+ * high halves of the u64 fields must be zero for it. The root archive is
+ * the kernel's to read (kernel/vfs/rootArchive.ts, through virtio-blk): the
+ * header stays in memory at 0x7e00.
  */
 import { ImageError } from "./errors.js";
 import { u64, setU64, view } from "./bytes.js";
@@ -45,6 +51,10 @@ export interface BootHeader {
   loadAddr: number;
   entryAddr: number;
   cmdline: string;
+  /** The root archive on the disk, if any (0, 0, 0 when none). */
+  archiveLba?: number;
+  archiveBytes?: number;
+  archiveCrc32?: number;
 }
 
 /** Byte offsets of the header fields (the MBR hard-codes the ones it uses). */
@@ -61,6 +71,9 @@ export const HEADER_FIELDS = {
   kernelBytes: 0x30,
   cmdlineOffset: 0x38,
   cmdlineSize: 0x3a,
+  archiveLba: 0x40,
+  archiveBytes: 0x48,
+  archiveCrc32: 0x50,
   cmdline: CMDLINE_OFFSET,
 } as const;
 
@@ -104,6 +117,9 @@ export function encodeBootHeader(h: BootHeader): Uint8Array {
   setU64(dv, F.kernelBytes, h.kernelBytes, true);
   dv.setUint16(F.cmdlineOffset, CMDLINE_OFFSET, true);
   dv.setUint16(F.cmdlineSize, CMDLINE_FIELD_SIZE, true);
+  setU64(dv, F.archiveLba, h.archiveLba ?? 0, true);
+  setU64(dv, F.archiveBytes, h.archiveBytes ?? 0, true);
+  dv.setUint32(F.archiveCrc32, (h.archiveCrc32 ?? 0) >>> 0, true);
   sector.set(encodeCmdline(h.cmdline), CMDLINE_OFFSET);
   return sector;
 }
@@ -137,6 +153,9 @@ export function decodeBootHeader(sector: Uint8Array): BootHeader {
     entryAddr: u64(dv, F.entryAddr, true, "entry address"),
     kernelBytes: u64(dv, F.kernelBytes, true, "kernel size"),
     cmdline: new TextDecoder().decode(field.subarray(0, nul)),
+    archiveLba: u64(dv, F.archiveLba, true, "archive LBA"),
+    archiveBytes: u64(dv, F.archiveBytes, true, "archive size"),
+    archiveCrc32: dv.getUint32(F.archiveCrc32, true),
   };
 }
 

@@ -17,10 +17,14 @@ export interface ComposedDisk {
   layout: DiskLayout;
 }
 
-/** The whole disk as a sparse description; nothing is written. */
-export function composeDisk(kernel: KernelImage, mbrCode: Uint8Array, cmdline: string, diskBytes: number): ComposedDisk {
+/** The whole disk as a sparse description; nothing is written. `archive`
+ * is the root file system (cpio newc), stored after the kernel. */
+export function composeDisk(
+  kernel: KernelImage, mbrCode: Uint8Array, cmdline: string, diskBytes: number, archive: Uint8Array | null = null,
+): ComposedDisk {
   encodeCmdline(cmdline); // the command line error is clearer than a layout one
-  const layout = planLayout(kernel.blob.length, diskBytes);
+  const archiveBytes = archive?.length ?? 0;
+  const layout = planLayout(kernel.blob.length, diskBytes, archiveBytes);
   const kernelCrc32 = crc32(kernel.blob);
   const header = encodeBootHeader({
     kernelLba: layout.kernelLba,
@@ -30,6 +34,9 @@ export function composeDisk(kernel: KernelImage, mbrCode: Uint8Array, cmdline: s
     loadAddr: kernel.loadAddr,
     entryAddr: kernel.entry,
     cmdline,
+    archiveLba: layout.archiveLba,
+    archiveBytes,
+    archiveCrc32: archive !== null && archiveBytes > 0 ? crc32(archive) : 0,
   });
   // A stable disk signature: the same kernel gives the same disk id.
   const mbr = assembleMbr(mbrCode, kernelCrc32 || 1, [
@@ -42,6 +49,7 @@ export function composeDisk(kernel: KernelImage, mbrCode: Uint8Array, cmdline: s
         { offset: 0, data: mbr },
         { offset: BOOT_HEADER_OFFSET, data: header },
         { offset: layout.kernelLba * SECTOR_SIZE, data: kernel.blob },
+        ...(archive !== null && archiveBytes > 0 ? [{ offset: layout.archiveLba * SECTOR_SIZE, data: archive }] : []),
       ],
     },
     kernel,
@@ -69,6 +77,8 @@ export interface BuildImageOptions {
   cmdline: string;
   diskBytes: number;
   format: DiskFormat;
+  /** The root archive (cpio newc) to store after the kernel, if any. */
+  archive?: Uint8Array | null;
 }
 
 export interface BuildImageResult extends ComposedDisk {
@@ -101,7 +111,7 @@ export function buildImage(o: BuildImageOptions): BuildImageResult {
   } catch (e) {
     throw e instanceof ImageError ? new ImageError(`${o.mbrPath}: ${e.message}`) : e;
   }
-  const composed = composeDisk(kernel, mbrCode, o.cmdline, o.diskBytes);
+  const composed = composeDisk(kernel, mbrCode, o.cmdline, o.diskBytes, o.archive ?? null);
   mkdirSync(dirname(o.outPath), { recursive: true });
   const tmp = `${o.outPath}.tmp-${process.pid}`;
   try {

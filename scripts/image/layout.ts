@@ -5,6 +5,7 @@
  *   LBA 1              boot header (with the command line)
  *   LBA 2..2047        reserved, zero
  *   LBA 2048..         kernel blob (1 MiB into the disk), zero-padded to a sector
+ *   next 1 MiB line..  root archive (cpio newc), when the image has one
  *   next 1 MiB line..  data partition (MBR entry 1, type 0xda) to the end of the disk
  */
 import { ImageError } from "./errors.js";
@@ -24,22 +25,27 @@ export interface DiskLayout {
   diskBytes: number;
   kernelLba: number;
   kernelSectors: number;
+  /** 0 (and 0 sectors) when the image has no root archive. */
+  archiveLba: number;
+  archiveSectors: number;
   dataLba: number;
   dataSectors: number;
 }
 
-export function planLayout(kernelBytes: number, diskBytes: number): DiskLayout {
+export function planLayout(kernelBytes: number, diskBytes: number, archiveBytes = 0): DiskLayout {
   if (diskBytes % SECTOR_SIZE !== 0) throw new ImageError(`image size ${diskBytes} is not a multiple of ${SECTOR_SIZE} bytes`);
   if (diskBytes > MAX_DISK_BYTES) throw new ImageError(`image size ${diskBytes} exceeds the MBR limit of 2 TiB`);
   const kernelSectors = Math.ceil(kernelBytes / SECTOR_SIZE);
-  const dataLba = alignUp(KERNEL_LBA + kernelSectors, PARTITION_ALIGN_SECTORS);
+  const archiveSectors = Math.ceil(archiveBytes / SECTOR_SIZE);
+  const archiveLba = archiveSectors > 0 ? alignUp(KERNEL_LBA + kernelSectors, PARTITION_ALIGN_SECTORS) : 0;
+  const dataLba = alignUp(archiveSectors > 0 ? archiveLba + archiveSectors : KERNEL_LBA + kernelSectors, PARTITION_ALIGN_SECTORS);
   const totalSectors = diskBytes / SECTOR_SIZE;
   const dataSectors = totalSectors - dataLba;
   if (dataSectors < MIN_DATA_SECTORS) {
     const need = (dataLba + MIN_DATA_SECTORS) * SECTOR_SIZE;
     throw new ImageError(
-      `kernel too big for the image: ${kernelBytes} kernel bytes need an image of at least ${need} bytes (${Math.ceil(need / 2 ** 20)}M), got ${diskBytes}`,
+      `kernel${archiveSectors > 0 ? " and root archive" : ""} too big for the image: ${kernelBytes + archiveBytes} bytes need an image of at least ${need} bytes (${Math.ceil(need / 2 ** 20)}M), got ${diskBytes}`,
     );
   }
-  return { diskBytes, kernelLba: KERNEL_LBA, kernelSectors, dataLba, dataSectors };
+  return { diskBytes, kernelLba: KERNEL_LBA, kernelSectors, archiveLba, archiveSectors, dataLba, dataSectors };
 }

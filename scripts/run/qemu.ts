@@ -48,7 +48,7 @@ export function qemuArgs(config: GuestConfig): string[] {
     args.push("-kernel", config.kernel);
     if (config.cmdline !== undefined && config.cmdline.length > 0) args.push("-append", config.cmdline);
   } else if (config.image !== undefined) {
-    args.push("-drive", `file=${config.image},format=${config.imageFormat ?? "qcow2"},if=ide`);
+    args.push("-drive", `file=${config.image},format=${config.imageFormat ?? "qcow2"},if=virtio`);
   }
   return args.concat(config.extraArgs);
 }

@@ -63,10 +63,10 @@ describe("application start and end", () => {
     expect(result.status).toBe(126);
   });
 
-  it("refuses a dynamically linked executable until there is a file system", async () => {
+  it("says so when a dynamically linked executable's interpreter cannot be read", async () => {
     const dynamic = buildProgram("hello", "dynamic");
     const result = await runProgram({ name: "hello", initrd: dynamic });
-    expect(result.output).toContain("wisp: cannot run /hello: dynamically linked (PT_INTERP)");
+    expect(result.output).toContain("wisp: cannot run /hello: its interpreter (PT_INTERP) cannot be read\n");
     expect(result.status).toBe(126);
   });
 

@@ -20,6 +20,9 @@ const sample: BootHeader = {
   loadAddr: 0x100000,
   entryAddr: 0x100040,
   cmdline: "console=ttyS0 wisp.app=/bin/memcached",
+  archiveLba: 6144,
+  archiveBytes: 3_000_001,
+  archiveCrc32: 0x12345678,
 };
 
 describe("boot header", () => {
@@ -37,6 +40,12 @@ describe("boot header", () => {
     expect(dv.getUint32(HEADER_FIELDS.entryAddr, true)).toBe(0x100040);
     expect(new TextDecoder().decode(s.subarray(CMDLINE_OFFSET, CMDLINE_OFFSET + sample.cmdline.length))).toBe(sample.cmdline);
     expect(s[CMDLINE_OFFSET + sample.cmdline.length]).toBe(0);
+    expect(dv.getUint32(HEADER_FIELDS.archiveLba, true)).toBe(6144);
+    expect(dv.getUint32(HEADER_FIELDS.archiveBytes, true)).toBe(3_000_001);
+    expect(dv.getUint32(HEADER_FIELDS.archiveCrc32, true)).toBe(0x12345678);
+    // Without an archive the fields are zero, as in images from before them.
+    const plain = decodeBootHeader(encodeBootHeader({ ...sample, archiveLba: undefined, archiveBytes: undefined, archiveCrc32: undefined }));
+    expect([plain.archiveLba, plain.archiveBytes, plain.archiveCrc32]).toEqual([0, 0, 0]);
   });
 
   it("holds exactly CMDLINE_MAX_BYTES bytes of command line, counted in UTF-8", () => {
