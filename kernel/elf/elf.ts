@@ -272,12 +272,12 @@ export function elfLoad(space: AddressSpace, file: usize, size: u64, out: ElfIma
   let interpreter = changetype<ElfFile>(interpreterRecord);
   let interpreterFile: usize = 0;
   if (program.interpLength != 0) {
-    store<usize>(readResult, 0);
-    store<usize>(readResult, 0, sizeof<usize>());
+    store<u64>(readResult, 0);
+    store<u64>(readResult, 0, 8);
     let read = vfsReadWholeFile(file + <usize>program.interpOffset, <u32>program.interpLength, readResult);
     if (read < 0) return ELF_NO_INTERPRETER;
-    interpreterFile = load<usize>(readResult);
-    let interpreterSize = <u64>load<usize>(readResult, sizeof<usize>());
+    interpreterFile = <usize>load<u64>(readResult);
+    let interpreterSize = load<u64>(readResult, 8);
     let usable = interpreterFile != 0 && elfCheck(interpreterFile, interpreterSize, interpreter) == 0 &&
       interpreter.interpLength == 0;
     if (!usable) {

@@ -135,7 +135,7 @@ export function vfsBoot(program: usize, programLength: u32): bool {
   populateSys();
   let archive = memory.data(16, 8);
   if (rootArchiveReport(archive) == 0) {
-    cpioUnpack(load<usize>(archive), <u64>load<usize>(archive, 8));
+    cpioUnpack(load<usize>(archive), <u64>load<usize>(archive, sizeof<usize>()));
     rootArchiveRelease();
   } else if (BootInfo.modules > 0 && BootInfo.moduleSize(0) > 0 && programLength > 0) {
     let address = <usize>BootInfo.moduleAddress(0);

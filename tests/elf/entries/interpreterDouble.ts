@@ -8,7 +8,7 @@ const area = memory.data(<i32>AREA_BYTES, 16);
 export function vfsReadWholeFile(path: usize, length: u32, out: usize): i32 {
   let result = readWholeFile(path, length, area, AREA_BYTES);
   if (result < 0) return result;
-  store<usize>(out, area);
-  store<usize>(out, <usize>result, sizeof<usize>());
+  store<u64>(out, <u64>area);
+  store<u64>(out, <u64>result, 8);
   return 0;
 }
