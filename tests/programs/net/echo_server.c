@@ -41,10 +41,14 @@ static void *serve_connection(void *arg) {
   static __thread char buffer[65536];
   for (;;) {
     ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0) printf("echo_server: read: errno %d (%s)\n", errno, strerror(errno));
     if (n <= 0) break;
     for (ssize_t off = 0; off < n;) {
       ssize_t w = write(fd, buffer + off, n - off);
-      if (w <= 0) goto out;
+      if (w <= 0) {
+        printf("echo_server: write: %zd errno %d (%s)\n", w, errno, strerror(errno));
+        goto out;
+      }
       off += w;
     }
   }
@@ -68,7 +72,11 @@ static void *tcp_blocking(void *arg) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
-    if (pthread_create(&t, &attr, serve_connection, (void *)(long)c) != 0) close(c);
+    int e = pthread_create(&t, &attr, serve_connection, (void *)(long)c);
+    if (e != 0) {
+      printf("echo_server: pthread_create failed: %d (%s)\n", e, strerror(e));
+      close(c);
+    }
     pthread_attr_destroy(&attr);
   }
   return NULL;
