@@ -17,7 +17,11 @@
 // an owner that does not come back soon does not stall the ACK clock
 // beyond the stack's own timers.
 //
-// Switch: wisp.netchannels=on|off (default below).
+// Switch: wisp.netchannels=on|off. Off by default: on this project's test
+// machine (QEMU TCG, 2 vCPUs) the in-kernel echo measured faster without
+// channels (docs/networking.md has the figures): the copy into the ring and
+// the hand-off to the owner's thread cost more than the cache locality
+// gains under one stack lock.
 import { Log } from "../log";
 import { heapAlloc, heapFree, TAG_NET } from "../mm/heap";
 import { Options } from "../options";
@@ -47,7 +51,7 @@ export class Channel {
 }
 
 export class Channels {
-  static enabled: bool = true;
+  static enabled: bool = false;
   /** Per socket id, the attached Channel (0: none). */
   static table: usize = 0;
   static size: u32 = 0;

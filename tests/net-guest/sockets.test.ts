@@ -40,13 +40,13 @@ describe("socket system calls inside the guest (tests/programs/net/sockets.c)", 
   }
 });
 
-let qemu: ChildProcess | null = null;
-let output = "";
-let tcpPort = 0;
-let udpPort = 0;
-let nbPort = 0;
+for (const channels of ["on", "off"]) describe(`C echo servers in the guest, clients on the host (hostfwd 127.0.0.1), net channels ${channels}`, () => {
+  let qemu: ChildProcess | null = null;
+  let output = "";
+  let tcpPort = 0;
+  let udpPort = 0;
+  let nbPort = 0;
 
-describe("C echo servers in the guest, clients on the host (hostfwd 127.0.0.1)", () => {
   beforeAll(async () => {
     if (!existsSync(KERNEL)) throw new Error(`${KERNEL} is missing: run make`);
     const binary = buildNetProgram("echo_server");
@@ -59,7 +59,7 @@ describe("C echo servers in the guest, clients on the host (hostfwd 127.0.0.1)",
       accelerator: "tcg",
       memory: "256M",
       smp: 2,
-      cmdline: `${process.env.WISP_NET_OPTIONS ?? ""} wisp.ip=10.0.2.15/24 wisp.gw=10.0.2.2 -- /echo_server 7000 7001 7002`,
+      cmdline: `wisp.netchannels=${channels} wisp.ip=10.0.2.15/24 wisp.gw=10.0.2.2 -- /echo_server 7000 7001 7002`,
       extraArgs: [
         "-initrd", binary,
         ...deviceArgs("microvm", {
