@@ -4,6 +4,11 @@
 // (tickless: it sleeps with a deadline from stackNextDeadline and is woken
 // early when an entry point moves that deadline closer).
 //
+// The driver's receive callback hands frames of established connections
+// with a net channel to their owners (channel.ts); the rest go to
+// stackInput. Socket system calls start the stack on first use (netEnsure)
+// when the command line did not.
+//
 // Address: wisp.ip=a.b.c.d/len with wisp.gw=a.b.c.d (static), otherwise
 // DHCP; if DHCP has not bound after NET_DHCP_FALLBACK the first NIC takes
 // QEMU user networking's 10.0.2.15/24 via 10.0.2.2.

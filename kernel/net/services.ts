@@ -5,7 +5,9 @@
 // Each service is one kernel thread serving all its sockets: every socket's
 // wake callback signals the service's event, and the thread runs one pass
 // over its sockets under the stack lock until each would block, then waits
-// for the event again. No polling: an idle service sleeps.
+// for the event again. No polling: an idle service sleeps. With net
+// channels on (channel.ts) each connection's TCP input is queued for the
+// service and processed here, at the start of each pass.
 import { BootInfo } from "../bootinfo";
 import { parseDecimal } from "../cmdline";
 import { Log } from "../log";
