@@ -17,7 +17,7 @@ import { EAGAIN, EFAULT, EINPROGRESS, EINVAL, EMSGSIZE, ENOMEM, ENOTCONN, ENOTTY
 import { heapAlloc, heapFree, TAG_NET } from "../mm/heap";
 import { WaitQueue, waitQueueInit, waitQueueLock, waitQueueSleepLocked, waitQueueUnlock, waitQueueWakeLocked } from "../sync/waitqueue";
 import { Clock } from "../time/clock";
-import { accessWrite32 } from "../../arch/x86_64/access";
+import { accessCompareExchange32, accessWrite32 } from "../../arch/x86_64/access";
 import {
   File, FileIoctl, FilePoll, FileReadWrite, FileRelease, FileStat, IO_KERNEL, O_NONBLOCK, O_RDWR, S_IFSOCK, fileCreate,
   fileIsType, fileNotify, ioCopyIn, ioCopyOut,
@@ -203,6 +203,27 @@ export function socketFileOpen(type: u32, status: u32, out: usize): i64 {
   return 0;
 }
 
+/**
+ * Can the application write [buffer, buffer + count)? Touches each page
+ * with a compare-exchange that leaves memory as it was. A stream receive
+ * checks first, so a bad buffer leaves the bytes queued (as Linux does)
+ * instead of losing them between the stack and the copy.
+ */
+function writable(buffer: u64, count: u32): bool {
+  if (count == 0) return true;
+  let end = buffer + <u64>count - 1;
+  // Only the application's half (the copy refuses the rest too).
+  if (end < buffer || end >= 0x0000800000000000) return false;
+  let at = buffer;
+  while (true) {
+    if (accessCompareExchange32(at & ~(<u64>3), 0, 0) < 0) return false;
+    let next = (at | 0xfff) + 1;
+    if (next > end || next == 0) break;
+    at = next;
+  }
+  return accessCompareExchange32(end & ~(<u64>3), 0, 0) >= 0;
+}
+
 function nonblocking(file: File, flags: u32): bool {
   return (file.status & O_NONBLOCK) != 0 || (flags & MSG_DONTWAIT) != 0;
 }
@@ -232,6 +253,10 @@ export function ksockRecv(file: File, buffer: u64, count: u64, ioflags: u32, fla
     let left = count - done;
     let want: u32 = left < <u64>CHUNK ? <u32>left : CHUNK;
     let target = direct ? <usize>(buffer + done) : bounce;
+    if (stream && !direct && !writable(buffer + done, want)) {
+      result = done > 0 ? <i64>done : -EFAULT;
+      break;
+    }
     netLock();
     let now = netNow();
     channelDrain(stack, ks.id, now);

@@ -4,7 +4,8 @@
 // a host forward on 127.0.0.1 and, when root with `ip` is available, over a
 // tap in a network namespace this test creates. Each setting boots its own
 // guest and moves SIZE bytes RUNS times (sha256 checked); the medians are
-// printed. The guest's summary (wisp.runfor) shows the channels were used.
+// printed (WISP_CHANNEL_RUNS, WISP_CHANNEL_BYTES and WISP_CHANNEL_SMP, 2
+// vCPUs by default, change them). The guest's summary (wisp.runfor) shows the channels were used.
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -17,6 +18,7 @@ import { echo, freeTcpPort, median, sha256 } from "./netClients.ts";
 const KERNEL = "build/kernel.elf";
 const RUNS = Number(process.env.WISP_CHANNEL_RUNS ?? 3);
 const SIZE = Number(process.env.WISP_CHANNEL_BYTES ?? 16 << 20);
+const SMP = Number(process.env.WISP_CHANNEL_SMP ?? 2);
 const GUEST_SECONDS = 30;
 const run = promisify(execFile);
 
@@ -27,7 +29,7 @@ interface Guest {
 
 function boot(cmdline: string, network: Parameters<typeof deviceArgs>[1], wrapper = "qemu-system-x86_64"): Guest {
   const args = qemuArgs({
-    kernel: KERNEL, machine: "microvm", accelerator: "tcg", memory: "256M", smp: 2, cmdline,
+    kernel: KERNEL, machine: "microvm", accelerator: "tcg", memory: "256M", smp: SMP, cmdline,
     extraArgs: deviceArgs("microvm", network),
   });
   const child = spawn(wrapper, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -58,7 +60,7 @@ const guests: Guest[] = [];
 
 afterAll(() => {
   for (const g of guests) if (g.process.exitCode === null) g.process.kill("SIGKILL");
-  if (figures.length > 0) console.log(`echo throughput, ${SIZE >> 20} MiB each way, median of ${RUNS}:\n${figures.join("\n")}`);
+  if (figures.length > 0) console.log(`echo throughput, ${SMP} vCPU, ${SIZE >> 20} MiB each way, median of ${RUNS}:\n${figures.join("\n")}`);
 });
 
 describe("net channels on and off: in-kernel echo over hostfwd", () => {

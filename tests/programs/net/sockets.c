@@ -127,6 +127,28 @@ static void tcp_echo(void) {
   close(l);
 }
 
+// A bad buffer on a stream: -EFAULT, and the bytes stay queued.
+static void tcp_bad_buffer(void) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = loopback(0);
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 1);
+  a = loopback(bound_port(l));
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  int s = accept(l, NULL, NULL);
+  check(s >= 0 && send(c, "abc", 3, 0) == 3, "a TCP connection with 3 bytes sent");
+  char buf[8] = {0};
+  int tries = 0;
+  while (recv(s, buf, 1, MSG_PEEK | MSG_DONTWAIT) != 1 && tries++ < 1000) usleep(1000);
+  CHECK_ERRNO(recv(s, (void *)8, 3, 0), EFAULT, "TCP recv into a bad buffer");
+  check(recv(s, buf, sizeof buf, 0) == 3 && memcmp(buf, "abc", 3) == 0, "the bytes are still there afterwards");
+  CHECK_ERRNO(send(c, (void *)8, 3, 0), EFAULT, "TCP send from a bad buffer");
+  close(s);
+  close(c);
+  close(l);
+}
+
 // ---- UDP ----
 static void udp(void) {
   int a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
@@ -295,6 +317,7 @@ static void errors(void) {
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   errors();
+  tcp_bad_buffer();
   udp();
   tcp_echo();
   return finish("sockets");
