@@ -69,6 +69,8 @@ export class KSock {
   listening: u32;
   /** SO_BROADCAST as set (the stack sends to any address it routes). */
   broadcast: u32;
+  /** The connection was offered a net channel (once established). */
+  channelled: u32;
   /** Per-socket bounce buffers (CHUNK bytes, allocated on first use) and who holds them. */
   rxBounce: usize;
   txBounce: usize;
@@ -170,12 +172,7 @@ function ksockFree(ks: KSock): void {
 function attach(ks: KSock, id: i32): void {
   ks.id = id;
   sockSetWake(netStack(), id, changetype<usize>(onSockWake), changetype<usize>(ks));
-  if (ks.type == SOCK_STREAM) {
-    let st = sockState(netStack(), id);
-    if (st == <i32>TCP_ESTABLISHED || st == <i32>TCP_CLOSE_WAIT) {
-      channelAttach(id, onChannel, changetype<usize>(ks));
-    }
-  }
+  ksockConnected(ks);
 }
 
 /** A new socket file (SOCK_STREAM or SOCK_DGRAM; status O_NONBLOCK or 0), or -errno. */
@@ -259,6 +256,7 @@ export function ksockRecv(file: File, buffer: u64, count: u64, ioflags: u32, fla
     }
     netLock();
     let now = netNow();
+    ksockConnected(ks);
     channelDrain(stack, ks.id, now);
     let n = sockRecvFrom(stack, ks.id, target, want, peek ? MSG_PEEK : 0, from, now);
     let seen = ks.seq;
@@ -336,6 +334,7 @@ export function ksockSend(file: File, buffer: u64, count: u64, ioflags: u32, fla
     let source = direct ? <usize>(buffer + done) : bounce + sent;
     netLock();
     let now = netNow();
+    ksockConnected(ks);
     channelDrain(stack, ks.id, now);
     let n = hasTo && !stream
       ? sockSendTo(stack, ks.id, source, chunkLen - sent, addr, port, now)
@@ -402,7 +401,7 @@ export function ksockConnect(file: File, addr: u32, port: u32): i64 {
       let state = sockState(stack, ks.id);
       if (state == <i32>TCP_ESTABLISHED || state == <i32>TCP_CLOSE_WAIT) {
         result = 0;
-        channelAttach(ks.id, onChannel, changetype<usize>(ks));
+        ksockConnected(ks);
       } else {
         let e = sockGetOption(stack, ks.id, SOL_SOCKET, SO_ERROR);
         result = e > 0 ? -e : (state == 0 ? -ENOTCONN : 1);
@@ -415,12 +414,17 @@ export function ksockConnect(file: File, addr: u32, port: u32): i64 {
 }
 
 /**
- * Call after a nonblocking connect reports success (poll POLLOUT): gives the
- * connection its channel (stack lock held). Harmless otherwise.
+ * Gives an established connection its channel, once (stack lock held):
+ * after accept, a blocking connect, and on the first call that finds a
+ * nonblocking connect finished. Does nothing otherwise.
  */
 export function ksockConnected(ks: KSock): void {
+  if (ks.channelled != 0 || ks.type != SOCK_STREAM) return;
   let st = sockState(netStack(), ks.id);
-  if (st == <i32>TCP_ESTABLISHED || st == <i32>TCP_CLOSE_WAIT) channelAttach(ks.id, onChannel, changetype<usize>(ks));
+  if (st == <i32>TCP_ESTABLISHED || st == <i32>TCP_CLOSE_WAIT) {
+    channelAttach(ks.id, onChannel, changetype<usize>(ks));
+    ks.channelled = 1;
+  }
 }
 
 /**
@@ -476,7 +480,7 @@ function socketPoll(file: File): u32 {
   channelDrain(stack, ks.id, netNow());
   let events = sockPoll(stack, ks.id);
   // A nonblocking connect that finished: the connection gets its channel.
-  if ((events & POLLOUT) != 0 && ks.type == SOCK_STREAM) ksockConnected(ks);
+  if ((events & POLLOUT) != 0) ksockConnected(ks);
   netUnlock();
   if ((events & POLLIN) != 0) events |= POLLRDNORM;
   if ((events & POLLOUT) != 0) events |= POLLWRNORM;

@@ -4,9 +4,11 @@
 // connection, UDP, and a nonblocking TCP server) is driven from the host
 // through QEMU user networking with host forwards on 127.0.0.1 (ports
 // chosen free per run): 16 MiB with sha256 both ways, 20 concurrent
-// clients open at once, datagrams. wisp.runfor does not apply (the program runs until
+// clients open at once, datagrams. echo_client.c connects out (nonblocking)
+// to an echo server this test runs on the host (10.0.2.2 in the guest). wisp.runfor does not apply (the program runs until
 // killed): afterAll kills QEMU.
 import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,5 +116,26 @@ for (const channels of ["on", "off"]) describe(`C echo servers in the guest, cli
     const inputs = Array.from({ length: 5 }, () => randomBytes(128 << 10));
     const results = await echoConcurrent(nbPort, inputs);
     results.forEach((back, i) => expect(sha256(back), `client ${i}`).toBe(sha256(inputs[i])));
+  }, 150_000);
+});
+
+for (const channels of ["on", "off"]) describe(`an outgoing nonblocking connection from the guest, net channels ${channels}`, () => {
+  it("connects to the host's echo server and checks 4 MiB echoed back", async () => {
+    const binary = buildNetProgram("echo_client");
+    const server = net.createServer((socket) => socket.pipe(socket));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)));
+    try {
+      const result = await runGuest({
+        kernel: KERNEL, machine: "microvm", accel: "tcg", smp: 2, memory: "256M",
+        cmdline: `wisp.netchannels=${channels} wisp.ip=10.0.2.15/24 wisp.gw=10.0.2.2 -- /echo_client 10.0.2.2 ${port} 4194304`,
+        devices: { network: "user", rng: true },
+        extraArgs: ["-initrd", binary], timeoutMs: 120_000,
+      });
+      expect(result.output).toMatch(/echo_client: ok 4194304 /);
+      expect(result.status).toBe(0);
+    } finally {
+      server.close();
+    }
   }, 150_000);
 });
