@@ -146,6 +146,39 @@ static void tcp_bad_buffer(void) {
   CHECK_ERRNO(send(c, (void *)8, 3, 0), EFAULT, "TCP send from a bad buffer");
   close(s);
   close(c);
+
+  // SO_LINGER with a timeout: close waits until the peer has the data, which then ends normally.
+  c = socket(AF_INET, SOCK_STREAM, 0);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  s = accept(l, NULL, NULL);
+  static char block[65536];
+  memset(block, 'L', sizeof block);
+  struct linger lg = {1, 3};
+  check(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0 && send(c, block, sizeof block, 0) == sizeof block,
+        "64 KiB sent with SO_LINGER 3 s");
+  double start = now_ms();
+  check(close(c) == 0, "close with SO_LINGER");
+  double took = now_ms() - start;
+  check(took < 2500, "close returned once the peer had the data (%.0f ms)", took);
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = recv(s, block, sizeof block, 0);
+    if (n <= 0) break;
+    got += n;
+  }
+  check(got == sizeof block, "the peer read all 64 KiB, then end of stream (%zu)", got);
+  close(s);
+
+  // SO_LINGER 0: close resets the connection.
+  c = socket(AF_INET, SOCK_STREAM, 0);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  s = accept(l, NULL, NULL);
+  struct linger zero = {1, 0};
+  setsockopt(c, SOL_SOCKET, SO_LINGER, &zero, sizeof zero);
+  close(c);
+  usleep(50000);
+  CHECK_ERRNO(recv(s, block, sizeof block, 0), ECONNRESET, "recv after the peer closed with SO_LINGER 0");
+  close(s);
   close(l);
 }
 
