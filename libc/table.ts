@@ -3,7 +3,7 @@
 // the name once). Numbers 335-423 are unused on x86-64. Handlers live by
 // family: io.ts, files.ts, paths.ts, dirs.ts, sendfile.ts, memory.ts,
 // process.ts, signal.ts, time.ts, futex.ts, resource.ts, random.ts, pipe.ts,
-// poll.ts, epoll.ts, eventfd.ts, timerfd.ts. Every handler takes the six argument
+// poll.ts, epoll.ts, eventfd.ts, timerfd.ts, socket.ts. Every handler takes the six argument
 // registers (rdi, rsi, rdx, r10, r8, r9) and returns the result or -errno.
 import {
   sysClose, sysDup, sysDup2, sysDup3, sysFcntl, sysIoctl, sysLseek, sysPread64, sysPreadv, sysPwrite64, sysPwritev, sysRead,
@@ -32,6 +32,10 @@ import {
   sysClockGetres, sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysTime,
 } from "./time";
 import { sysFutex } from "./futex";
+import {
+  sysAccept, sysAccept4, sysBind, sysConnect, sysGetpeername, sysGetsockname, sysGetsockopt, sysListen, sysRecvfrom,
+  sysRecvmmsg, sysRecvmsg, sysSendmmsg, sysSendmsg, sysSendto, sysSetsockopt, sysShutdown, sysSocket, sysSocketpair,
+} from "./socket";
 import {
   sysGetcpu, sysGetrlimit, sysGetrusage, sysPrlimit64, sysSchedGetaffinity, sysSchedSetaffinity, sysSchedYield,
   sysSetrlimit, sysSysinfo,
@@ -92,21 +96,21 @@ export const SYSCALLS: StaticArray<usize> = [
   /*  38 */ changetype<usize>("setitimer"), 0,
   /*  39 */ changetype<usize>("getpid"), changetype<usize>(<SyscallHandler>sysGetpid),
   /*  40 */ changetype<usize>("sendfile"), changetype<usize>(<SyscallHandler>sysSendfile),
-  /*  41 */ changetype<usize>("socket"), 0,
-  /*  42 */ changetype<usize>("connect"), 0,
-  /*  43 */ changetype<usize>("accept"), 0,
-  /*  44 */ changetype<usize>("sendto"), 0,
-  /*  45 */ changetype<usize>("recvfrom"), 0,
-  /*  46 */ changetype<usize>("sendmsg"), 0,
-  /*  47 */ changetype<usize>("recvmsg"), 0,
-  /*  48 */ changetype<usize>("shutdown"), 0,
-  /*  49 */ changetype<usize>("bind"), 0,
-  /*  50 */ changetype<usize>("listen"), 0,
-  /*  51 */ changetype<usize>("getsockname"), 0,
-  /*  52 */ changetype<usize>("getpeername"), 0,
-  /*  53 */ changetype<usize>("socketpair"), 0,
-  /*  54 */ changetype<usize>("setsockopt"), 0,
-  /*  55 */ changetype<usize>("getsockopt"), 0,
+  /*  41 */ changetype<usize>("socket"), changetype<usize>(<SyscallHandler>sysSocket),
+  /*  42 */ changetype<usize>("connect"), changetype<usize>(<SyscallHandler>sysConnect),
+  /*  43 */ changetype<usize>("accept"), changetype<usize>(<SyscallHandler>sysAccept),
+  /*  44 */ changetype<usize>("sendto"), changetype<usize>(<SyscallHandler>sysSendto),
+  /*  45 */ changetype<usize>("recvfrom"), changetype<usize>(<SyscallHandler>sysRecvfrom),
+  /*  46 */ changetype<usize>("sendmsg"), changetype<usize>(<SyscallHandler>sysSendmsg),
+  /*  47 */ changetype<usize>("recvmsg"), changetype<usize>(<SyscallHandler>sysRecvmsg),
+  /*  48 */ changetype<usize>("shutdown"), changetype<usize>(<SyscallHandler>sysShutdown),
+  /*  49 */ changetype<usize>("bind"), changetype<usize>(<SyscallHandler>sysBind),
+  /*  50 */ changetype<usize>("listen"), changetype<usize>(<SyscallHandler>sysListen),
+  /*  51 */ changetype<usize>("getsockname"), changetype<usize>(<SyscallHandler>sysGetsockname),
+  /*  52 */ changetype<usize>("getpeername"), changetype<usize>(<SyscallHandler>sysGetpeername),
+  /*  53 */ changetype<usize>("socketpair"), changetype<usize>(<SyscallHandler>sysSocketpair),
+  /*  54 */ changetype<usize>("setsockopt"), changetype<usize>(<SyscallHandler>sysSetsockopt),
+  /*  55 */ changetype<usize>("getsockopt"), changetype<usize>(<SyscallHandler>sysGetsockopt),
   /*  56 */ changetype<usize>("clone"), changetype<usize>(<SyscallHandler>sysClone),
   /*  57 */ changetype<usize>("fork"), 0,
   /*  58 */ changetype<usize>("vfork"), 0,
@@ -339,7 +343,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 285 */ changetype<usize>("fallocate"), 0,
   /* 286 */ changetype<usize>("timerfd_settime"), changetype<usize>(<SyscallHandler>sysTimerfdSettime),
   /* 287 */ changetype<usize>("timerfd_gettime"), changetype<usize>(<SyscallHandler>sysTimerfdGettime),
-  /* 288 */ changetype<usize>("accept4"), 0,
+  /* 288 */ changetype<usize>("accept4"), changetype<usize>(<SyscallHandler>sysAccept4),
   /* 289 */ changetype<usize>("signalfd4"), 0,
   /* 290 */ changetype<usize>("eventfd2"), changetype<usize>(<SyscallHandler>sysEventfd2),
   /* 291 */ changetype<usize>("epoll_create1"), changetype<usize>(<SyscallHandler>sysEpollCreate1),
@@ -350,7 +354,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 296 */ changetype<usize>("pwritev"), changetype<usize>(<SyscallHandler>sysPwritev),
   /* 297 */ changetype<usize>("rt_tgsigqueueinfo"), 0,
   /* 298 */ changetype<usize>("perf_event_open"), 0,
-  /* 299 */ changetype<usize>("recvmmsg"), 0,
+  /* 299 */ changetype<usize>("recvmmsg"), changetype<usize>(<SyscallHandler>sysRecvmmsg),
   /* 300 */ changetype<usize>("fanotify_init"), 0,
   /* 301 */ changetype<usize>("fanotify_mark"), 0,
   /* 302 */ changetype<usize>("prlimit64"), changetype<usize>(<SyscallHandler>sysPrlimit64),
@@ -358,7 +362,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 304 */ changetype<usize>("open_by_handle_at"), 0,
   /* 305 */ changetype<usize>("clock_adjtime"), 0,
   /* 306 */ changetype<usize>("syncfs"), changetype<usize>(<SyscallHandler>sysFsync),
-  /* 307 */ changetype<usize>("sendmmsg"), 0,
+  /* 307 */ changetype<usize>("sendmmsg"), changetype<usize>(<SyscallHandler>sysSendmmsg),
   /* 308 */ changetype<usize>("setns"), 0,
   /* 309 */ changetype<usize>("getcpu"), changetype<usize>(<SyscallHandler>sysGetcpu),
   /* 310 */ changetype<usize>("process_vm_readv"), 0,

@@ -4,6 +4,11 @@
 // (tickless: it sleeps with a deadline from stackNextDeadline and is woken
 // early when an entry point moves that deadline closer).
 //
+// The driver's receive callback hands frames of established connections
+// with a net channel to their owners (channel.ts); the rest go to
+// stackInput. Socket system calls start the stack on first use (netEnsure)
+// when the command line did not.
+//
 // Address: wisp.ip=a.b.c.d/len with wisp.gw=a.b.c.d (static), otherwise
 // DHCP; if DHCP has not bound after NET_DHCP_FALLBACK the first NIC takes
 // QEMU user networking's 10.0.2.15/24 via 10.0.2.2.
@@ -12,7 +17,8 @@ import { parseDecimal } from "../cmdline";
 import { Log } from "../log";
 import { heapAlloc, TAG_NET } from "../mm/heap";
 import { Options } from "../options";
-import { threadSpawn } from "../sched/scheduler";
+import { threadSpawn, yieldCpu } from "../sched/scheduler";
+import { atomicCompareExchange32, atomicLoad32, atomicStore32 } from "../../arch/x86_64/atomic";
 import { CPU_ANY } from "../sched/thread";
 import { Mutex, mutexInit, mutexLock, mutexUnlock } from "../sync/mutex";
 import { Clock } from "../time/clock";
@@ -31,6 +37,7 @@ import {
 import { STAT_TCP_RETRANSMITS, STAT_TCP_SEGMENTS_IN, STAT_TCP_SEGMENTS_OUT } from "../../net/stack";
 import { sleepNanos } from "../sched/sleep";
 import { DHCP_BOUND } from "../../net/iface/dhcp";
+import { channelDrainAll, channelReceive, channelsInit, channelsLog } from "./channel";
 
 export const NET_MAX_SOCKETS: u32 = 1024;
 const NET_DHCP_FALLBACK: u64 = 3_000_000_000;
@@ -38,6 +45,8 @@ const USER_NET_IP: u32 = 0x0a00020f; // 10.0.2.15
 const USER_NET_GW: u32 = 0x0a000202; // 10.0.2.2
 const MAX_NICS: u32 = 4;
 
+/** 0: netInit not run; 1: running; 2: done (Net.up says how it went). */
+const initState = memory.data(4, 4);
 const lockRecord = memory.data(<i32>offsetof<Mutex>(), 8);
 const eventRecord = memory.data(<i32>offsetof<Event>(), 8);
 
@@ -101,7 +110,11 @@ function transmit(state: usize, frame: usize, len: u32, csumStart: u32, csumOffs
 function receive(arg: usize, devAddress: usize, frame: usize, length: u32, flags: u32): void {
   if (!Net.up) return;
   netLock();
-  stackInput(netStack(), <u32>arg, frame, length, flags, netNow());
+  let now = netNow();
+  // Established connections with a channel: queued for their owner's thread.
+  if (!channelReceive(netStack(), <u32>arg, frame, length, flags, now)) {
+    stackInput(netStack(), <u32>arg, frame, length, flags, now);
+  }
   netUnlock();
 }
 
@@ -162,6 +175,7 @@ function networkThread(arg: usize): void {
   while (true) {
     netLock();
     let now = netNow();
+    channelDrainAll(netStack(), now);
     stackPoll(netStack(), now);
     Net.polls++;
     dhcpFallback(now);
@@ -190,6 +204,24 @@ export function netRequested(): bool {
  * starts the network thread. false if there is no memory.
  */
 export function netInit(): bool {
+  if (atomicCompareExchange32(initState, 0, 1) != 0) return Net.up;
+  let ok = netInitOnce();
+  atomicStore32(initState, 2);
+  return ok;
+}
+
+/**
+ * The stack for the socket system calls: up already when the command line
+ * asked for it, otherwise started on first use (loopback, and any NIC).
+ */
+export function netEnsure(): bool {
+  if (Net.up) return true;
+  if (atomicLoad32(initState) == 0) return netInit();
+  while (atomicLoad32(initState) == 1) yieldCpu();
+  return Net.up;
+}
+
+function netInitOnce(): bool {
   mutexInit(lock());
   let e = event();
   e.lock = 0;
@@ -199,6 +231,7 @@ export function netInit(): bool {
   let s = stackCreate(changetype<usize>(randomFn), 0, 0, NET_MAX_SOCKETS);
   if (s === null) return false;
   Net.stack = s;
+  channelsInit(NET_MAX_SOCKETS);
   let lo = loopbackCreate(LOOPBACK_MTU, LOOPBACK_QUEUE_BYTES);
   if (lo === null) return false;
   let li = stackAddInterface(s, changetype<Device>(lo), IF_LOOPBACK);
@@ -280,6 +313,7 @@ export function netRunFor(services: bool): void {
     Log.str(", polls ");
     Log.dec(Net.polls);
     Log.newline();
+    channelsLog();
     netUnlock();
   }
 }

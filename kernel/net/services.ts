@@ -5,7 +5,9 @@
 // Each service is one kernel thread serving all its sockets: every socket's
 // wake callback signals the service's event, and the thread runs one pass
 // over its sockets under the stack lock until each would block, then waits
-// for the event again. No polling: an idle service sleeps.
+// for the event again. No polling: an idle service sleeps. With net
+// channels on (channel.ts) each connection's TCP input is queued for the
+// service and processed here, at the start of each pass.
 import { BootInfo } from "../bootinfo";
 import { parseDecimal } from "../cmdline";
 import { Log } from "../log";
@@ -22,6 +24,7 @@ import { IPPROTO_TCP, SHUT_WR, SOL_SOCKET, SO_REUSEADDR, TCP_NODELAY } from "../
 import { SOCK_DGRAM, SOCK_STREAM } from "../../net/socket/socket";
 import { EAGAIN } from "../../net/errno";
 import { netLock, netNow, netStack, netUnlock } from "./net";
+import { channelAttach, channelDetach, channelDrain } from "./channel";
 
 const KIND_ECHO: u32 = 0;
 const KIND_HTTP: u32 = 1;
@@ -119,7 +122,13 @@ function buildResponses(): bool {
   return true;
 }
 
+// A channel of one of the service's connections went non-empty (stack lock held).
+function onChannel(arg: usize): void {
+  eventSignal(changetype<Event>(arg));
+}
+
 function closeConn(svc: Service, c: Conn, now: u64): void {
+  channelDetach(netStack(), c.id, now);
   sockClose(netStack(), c.id, now);
   heapFree(c.buffer);
   c.id = -1;
@@ -140,6 +149,9 @@ function acceptAll(svc: Service, now: u64): void {
     }
     sockSetWake(s, id, changetype<usize>(onWake), changetype<usize>(svc));
     sockSetOption(s, id, IPPROTO_TCP, TCP_NODELAY, 1);
+    // The same per-connection path as socket files: TCP input for this
+    // connection runs here, in the service's thread, when channels are on.
+    channelAttach(id, onChannel, changetype<usize>(svc));
     c.id = id;
     c.phase = HTTP_REQUEST;
     c.len = 0;
@@ -256,6 +268,7 @@ function serviceThread(arg: usize): void {
       for (let i: u32 = 0; i < MAX_CONNS; i++) {
         let c = conn(svc, i);
         if (c.id < 0) continue;
+        channelDrain(netStack(), c.id, now);
         if (svc.kind == KIND_ECHO ? stepEcho(svc, c, now) : stepHttp(svc, c, now)) more = true;
       }
     }
