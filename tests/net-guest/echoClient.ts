@@ -43,6 +43,8 @@ function stream(host: string, port: number, bytes: number, timeoutMs: number): P
     let error: string | null = null;
     const socket = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => socket.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    // Progress on stderr, for whoever watches a slow transfer (a stall shows as repeated figures).
+    const progress = setInterval(() => console.error(`echoClient: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s: ${sent} sent, ${received} received`), 5000);
     const pump = (): void => {
       while (sent < bytes) {
         const chunk = randomBytes(Math.min(CHUNK, bytes - sent));
@@ -63,6 +65,7 @@ function stream(host: string, port: number, bytes: number, timeoutMs: number): P
     socket.on("error", (e) => (error = e.message));
     socket.on("close", () => {
       clearTimeout(timer);
+      clearInterval(progress);
       resolve({
         sent,
         received,
