@@ -73,14 +73,17 @@ export class TestNet {
   }
 
   /** Runs a command inside the namespace to its end (or the timeout). */
-  run(command: string, args: string[], timeoutMs: number): Promise<Proc> {
+  run(command: string, args: string[], timeoutMs: number, onStderr?: (text: string) => void): Promise<Proc> {
     return new Promise((resolve) => {
       const child = this.start(command, args);
       let stdout = "";
       let stderr = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.stderr!.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        onStderr?.(c.toString());
+      });
       child.on("close", (status) => {
         clearTimeout(timer);
         this.processes = this.processes.filter((p) => p !== child);
@@ -89,9 +92,10 @@ export class TestNet {
     });
   }
 
-  /** The JSON line echoClient.ts prints for `args`. */
-  async client<T>(args: string[], timeoutMs: number): Promise<T> {
-    const r = await this.run(process.execPath, ["--import", "tsx", CLIENT, ...args], timeoutMs);
+  /** The JSON line echoClient.ts prints for `args`; its progress lines go to the console with `label`. */
+  async client<T>(args: string[], timeoutMs: number, label?: string): Promise<T> {
+    const progress = label === undefined ? undefined : (text: string) => console.log(`${label}: ${text.trim()}`);
+    const r = await this.run(process.execPath, ["--import", "tsx", CLIENT, ...args], timeoutMs, progress);
     const line = r.stdout.trim().split("\n").pop() ?? "";
     if (r.status !== 0 || !line.startsWith("{")) throw new Error(`echoClient ${args.join(" ")}: exit ${r.status}: ${r.stderr.trim()}`);
     return JSON.parse(line) as T;
