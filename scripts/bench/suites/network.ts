@@ -47,6 +47,7 @@ export const NET_BENCHMARKS: readonly NetBenchmark[] = [
 ];
 
 const FIRST_REPLY_TIMEOUT_MS = 90_000;
+const ECHO_TIMEOUT_MS = 120_000;
 
 // Without root there is no network namespace; that is a limit of the
 // invocation (--net user works), not a failure of the benchmark.
@@ -84,6 +85,10 @@ function runProcess(command: string, args: string[], origin: bigint, timeoutMs: 
   });
 }
 
+function exitText(status: number | null): string {
+  return status === null ? "killed at its time limit (the guest stopped answering)" : `exit ${status}`;
+}
+
 /** "tcp_rr: 14752 transactions in 3.001 s, 4915.9 per s, 203.42 us each" */
 export function parseTcpRr(output: string): number | null {
   const m = /^tcp_rr: \d+ transactions in [\d.]+ s, ([\d.]+) per s/m.exec(output);
@@ -118,7 +123,10 @@ export interface NetRun {
   rr: number | null;
   streamMbps: number | null;
   echoMBps: number | null;
+  /** Why the guest gave no figures at all (no first reply), else null. */
   failure: string | null;
+  /** Why one figure is missing. */
+  failures: Partial<Record<BenchmarkName, string>>;
 }
 
 /** What one run does once its guest is up: the same clients for either system. */
@@ -150,7 +158,8 @@ function wispArgs(ctx: Context, net: BenchNet, smp: number, guestSeconds: number
   });
 }
 
-const WISP_FAILURE = /^(panic|wisp: exit status \d+|.*kernel fault).*$/m;
+/** Wisp's console when it ends early: a panic (kernel/panic.ts) or any exit status. */
+const WISP_FAILURE = /^wisp: (panic.*|exit status \d+)$/m;
 
 /** One boot of a guest: first reply, then RR, then the echo stream, then (Linux) iperf3; then QEMU is killed. */
 export async function guestNetRun(
@@ -182,7 +191,7 @@ export async function guestNetRun(
     if (bad !== null && guestFailure === null) guestFailure = bad[0].trim();
   });
   qemu.stderr.on("data", (c: Buffer) => (qemuStderr += c.toString()));
-  const result: NetRun = { firstReplyMs: null, rr: null, streamMbps: null, echoMBps: null, failure: null };
+  const result: NetRun = { firstReplyMs: null, rr: null, streamMbps: null, echoMBps: null, failure: null, failures: {} };
   try {
     const [c, a] = net.wrap(guest.tcpRr, ["first", net.host, String(probes.rrPort), String(FIRST_REPLY_TIMEOUT_MS)]);
     const first = await runProcess(c, a, origin, FIRST_REPLY_TIMEOUT_MS + 10_000);
@@ -196,20 +205,20 @@ export async function guestNetRun(
       const [c2, a2] = net.wrap(guest.tcpRr, ["client", net.host, String(probes.rrPort), String(seconds)]);
       const rr = await runProcess(c2, a2, origin, seconds * 1000 + 30_000);
       result.rr = parseTcpRr(rr.stdout);
-      if (result.rr === null) result.failure = `tcp_rr client: ${rr.stderr.trim() || `exit ${rr.status}`}`;
+      if (result.rr === null) result.failures.tcp_rr = `tcp_rr client: ${rr.stderr.trim() || exitText(rr.status)}`;
     }
     if (want.has("tcp_echo")) {
       const timeoutMs = ECHO_TIMEOUT_MS;
       const [c4, a4] = net.wrap(guest.tcpEcho, ["stream", net.host, String(net.echoPort), String(echoBytes), String(timeoutMs)]);
       const echo = await runProcess(c4, a4, origin, timeoutMs + 10_000);
       result.echoMBps = parseTcpEcho(echo.stdout);
-      if (result.echoMBps === null) result.failure = `tcp_echo client: ${echo.stderr.trim() || `exit ${echo.status}`}`;
+      if (result.echoMBps === null) result.failures.tcp_echo = `tcp_echo client: ${echo.stderr.trim() || exitText(echo.status)}`;
     }
     if (probes.iperf) {
       const [c3, a3] = net.wrap("env", [`LD_LIBRARY_PATH=${guest.iperf3LibraryPath}`, guest.iperf3, "-c", net.host, "-p", String(net.iperfPort), "-t", String(seconds), "-J"]);
       const stream = await runProcess(c3, a3, origin, seconds * 1000 + 30_000);
       result.streamMbps = parseIperf3(stream.stdout);
-      if (result.streamMbps === null) result.failure = `iperf3: ${stream.stderr.trim() || stream.stdout.slice(0, 200) || `exit ${stream.status}`}`;
+      if (result.streamMbps === null) result.failures.tcp_stream = `iperf3: ${stream.stderr.trim() || stream.stdout.slice(0, 200) || `exit ${stream.status}`}`;
     }
     return result;
   } finally {
@@ -223,23 +232,24 @@ interface Series {
   rr: number[];
   stream: number[];
   echo: number[];
-  failure: string | null;
+  failures: Partial<Record<BenchmarkName, string>>;
 }
 
-const ECHO_TIMEOUT_MS = 120_000;
-
-const emptySeries = (): Series => ({ first: [], rr: [], stream: [], echo: [], failure: null });
+const emptySeries = (): Series => ({ first: [], rr: [], stream: [], echo: [], failures: {} });
 
 function record(s: Series, r: NetRun): void {
   if (r.firstReplyMs !== null) s.first.push(r.firstReplyMs);
   if (r.rr !== null) s.rr.push(r.rr);
   if (r.streamMbps !== null) s.stream.push(r.streamMbps);
   if (r.echoMBps !== null) s.echo.push(r.echoMBps);
-  if (r.failure !== null) s.failure = r.failure;
+  for (const bench of NET_BENCHMARKS) {
+    const why = r.failure ?? r.failures[bench.name];
+    if (why !== undefined) s.failures[bench.name] = why;
+  }
 }
 
 function summary(r: NetRun): string {
-  return `first reply ${r.firstReplyMs ?? "-"} ms, ${r.rr ?? "-"} transactions/s, echo ${r.echoMBps ?? "-"} MB/s, ${r.streamMbps ?? "-"} Mbit/s${r.failure ? `; failed: ${r.failure}` : ""}`;
+  return `first reply ${r.firstReplyMs ?? "-"} ms, ${r.rr ?? "-"} transactions/s, echo ${r.echoMBps ?? "-"} MB/s, ${r.streamMbps ?? "-"} Mbit/s${r.failure ? `; failed: ${r.failure}` : ""}${Object.values(r.failures).map((f) => `; ${f}`).join("")}`;
 }
 
 function samplesOf(s: Series, name: BenchmarkName): number[] {
@@ -304,11 +314,11 @@ export const networkSuite: Suite = {
                 ? unmeasured("not-yet", WISP_NO_IPERF)
                 : setupFailure !== null
                   ? unmeasured(isRoot() ? "failed" : "n/a", setupFailure)
-                  : sideFrom(wispSamples, wispSamples.length === runs ? null : w.failure ?? "missing runs"),
+                  : sideFrom(wispSamples, wispSamples.length === runs ? null : w.failures[bench.name] ?? "missing runs"),
             linux:
               setupFailure !== null
                 ? unmeasured(isRoot() ? "failed" : "n/a", setupFailure)
-                : sideFrom(samples, samples.length === runs ? null : l.failure ?? "missing runs"),
+                : sideFrom(samples, samples.length === runs ? null : l.failures[bench.name] ?? "missing runs"),
             note:
               `--net ${options.net}${options.net === "tap" ? " (a tap in a network namespace of the harness)" : " (QEMU user networking: slirp caps throughput)"}; ` +
               `virtio-net-device on microvm, the same QEMU settings for both; ${seconds} s per RR/stream figure, ${echoBytes >> 20} MiB each way for tcp_echo; ` +
