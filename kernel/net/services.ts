@@ -1,6 +1,8 @@
 // Built-in network services for tests and benchmarks, enabled from the
 // command line: wisp.echo=<port> (TCP echo), wisp.udpecho=<port> (UDP echo),
-// wisp.http=<port> (answers GET with a small fixed body, Connection: close).
+// wisp.http=<port> (answers GET with a small fixed body, Connection: close;
+// GET /stats with the stack's socket counts by state and the heap's bytes
+// by tag, for tests that check nothing leaks).
 //
 // Each service is one kernel thread serving all its sockets: every socket's
 // wake callback signals the service's event, and the thread runs one pass
@@ -11,17 +13,17 @@
 import { BootInfo } from "../bootinfo";
 import { parseDecimal } from "../cmdline";
 import { Log } from "../log";
-import { heapAlloc, heapFree, TAG_NET } from "../mm/heap";
+import { heapAlloc, heapBytesInUse, heapFree, heapTagName, TAG_COUNT, TAG_NET } from "../mm/heap";
 import { Options } from "../options";
 import { threadSpawn } from "../sched/scheduler";
 import { CPU_ANY } from "../sched/thread";
 import { Event, eventSignal, eventWait } from "../../drivers/event";
 import {
   sockAccept, sockBind, sockClose, sockListen, sockOpen, sockRecv, sockRecvFrom, sockSend, sockSendTo,
-  sockSetOption, sockSetWake, sockShutdown,
+  sockSetOption, sockSetWake, sockShutdown, sockState,
 } from "../../net/index";
 import { IPPROTO_TCP, SHUT_WR, SOL_SOCKET, SO_REUSEADDR, TCP_NODELAY } from "../../net/socket/api";
-import { SOCK_DGRAM, SOCK_STREAM } from "../../net/socket/socket";
+import { SOCK_DGRAM, SOCK_STREAM, TCP_CLOSED, TCP_LISTEN, TCP_TIME_WAIT } from "../../net/socket/socket";
 import { EAGAIN } from "../../net/errno";
 import { netLock, netNow, netStack, netUnlock } from "./net";
 import { channelAttach, channelDetach, channelDrain } from "./channel";
@@ -41,6 +43,14 @@ const HTTP_REQUEST: u32 = 0;
 const HTTP_RESPONDING: u32 = 1;
 const HTTP_DRAINING: u32 = 2;
 
+// Conn.match bits besides the "\r\n\r\n" progress in the low byte.
+const NOT_GET: u32 = 0x100;
+const NOT_STATS: u32 = 0x200;
+/** The request line's start that asks for the statistics. */
+const STATS_REQUEST = "GET /stats ";
+/** Where the statistics body is built in a connection's buffer before the header goes in front of it. */
+const STATS_BODY_AT: u32 = 1024;
+
 @unmanaged
 class Conn {
   id: i32;
@@ -48,8 +58,10 @@ class Conn {
   /** Echo: bytes in buffer and how many were sent; HTTP: response offset. */
   len: u32;
   off: u32;
-  /** HTTP: how much of "\r\n\r\n" matched so far; bit 8: not a GET. */
+  /** HTTP: how much of "\r\n\r\n" matched so far, NOT_GET, NOT_STATS. */
   match: u32;
+  /** HTTP: length of a response built in `buffer` (the statistics). */
+  built: u32;
   eof: u32;
   buffer: usize;
 }
@@ -127,6 +139,53 @@ function onChannel(arg: usize): void {
   eventSignal(changetype<Event>(arg));
 }
 
+/**
+ * The statistics response into c.buffer; its length. Sockets by state: the
+ * asking connection itself is left out of "connections", so an idle stack
+ * answers 0 there. Runs under the stack lock.
+ */
+function buildStats(c: Conn): u32 {
+  let s = netStack();
+  let total: u32 = 0;
+  let listening: u32 = 0;
+  let timeWait: u32 = 0;
+  let closed: u32 = 0;
+  let connections: u32 = 0;
+  for (let id: i32 = 0; id < <i32>s.maxSockets; id++) {
+    let state = sockState(s, id);
+    if (state < 0) continue;
+    total++;
+    if (<u32>state == TCP_LISTEN) listening++;
+    else if (<u32>state == TCP_TIME_WAIT) timeWait++;
+    else if (<u32>state == TCP_CLOSED) closed++;
+    else if (id != c.id) connections++;
+  }
+  let b = c.buffer + STATS_BODY_AT;
+  let n = put(b, 0, "sockets ");
+  n = putDecimal(b, n, total);
+  n = put(b, n, "\nlistening ");
+  n = putDecimal(b, n, listening);
+  n = put(b, n, "\ntime_wait ");
+  n = putDecimal(b, n, timeWait);
+  n = put(b, n, "\nclosed ");
+  n = putDecimal(b, n, closed);
+  n = put(b, n, "\nconnections ");
+  n = putDecimal(b, n, connections);
+  n = put(b, n, "\n");
+  for (let tag: u32 = 0; tag < TAG_COUNT; tag++) {
+    n = put(b, n, "heap ");
+    n = put(b, n, heapTagName(tag));
+    n = put(b, n, " ");
+    n = putDecimal(b, n, <u32>heapBytesInUse(tag));
+    n = put(b, n, "\n");
+  }
+  let h = put(c.buffer, 0, "HTTP/1.1 200 OK\r\nServer: wisp\r\nContent-Type: text/plain\r\nContent-Length: ");
+  h = putDecimal(c.buffer, h, n);
+  h = put(c.buffer, h, "\r\nConnection: close\r\n\r\n");
+  memory.copy(c.buffer + h, b, n);
+  return h + n;
+}
+
 function closeConn(svc: Service, c: Conn, now: u64): void {
   channelDetach(netStack(), c.id, now);
   sockClose(netStack(), c.id, now);
@@ -157,6 +216,7 @@ function acceptAll(svc: Service, now: u64): void {
     c.len = 0;
     c.off = 0;
     c.match = 0;
+    c.built = 0;
     c.eof = 0;
     c.buffer = buffer;
     svc.accepted++;
@@ -199,8 +259,8 @@ function stepHttp(svc: Service, c: Conn, now: u64): bool {
   let s = netStack();
   for (let round: u32 = 0; round < ROUNDS; round++) {
     if (c.phase == HTTP_RESPONDING) {
-      let text = (c.match & 0x100) != 0 ? Services.refusal : Services.response;
-      let length = (c.match & 0x100) != 0 ? Services.refusalLength : Services.responseLength;
+      let text = (c.match & NOT_GET) != 0 ? Services.refusal : c.built != 0 ? c.buffer : Services.response;
+      let length = (c.match & NOT_GET) != 0 ? Services.refusalLength : c.built != 0 ? c.built : Services.responseLength;
       let n = sockSend(s, c.id, text + c.off, length - c.off, now);
       if (n == -EAGAIN) return false;
       if (n < 0) {
@@ -223,20 +283,23 @@ function stepHttp(svc: Service, c: Conn, now: u64): bool {
     if (c.phase == HTTP_DRAINING) continue;
     for (let i: u32 = 0; i < <u32>n; i++) {
       let b = <u32>load<u8>(c.buffer + i);
-      // The method: the first four bytes of the request must be "GET ".
-      if (c.len < 4) {
-        let want = <u32>"GET ".charCodeAt(<i32>c.len);
-        if (b != want) c.match |= 0x100;
+      // The method: the first four bytes of the request must be "GET "; the
+      // statistics are asked for by the first eleven.
+      if (c.len < <u32>STATS_REQUEST.length) {
+        let want = <u32>STATS_REQUEST.charCodeAt(<i32>c.len);
+        if (b != want) c.match |= c.len < 4 ? NOT_GET | NOT_STATS : NOT_STATS;
         c.len++;
       }
       let m = c.match & 0xff;
       let expect: u32 = (m & 1) == 0 ? 0x0d : 0x0a;
       if (b == expect) m++;
       else m = b == 0x0d ? 1 : 0;
-      c.match = (c.match & 0x100) | m;
+      c.match = (c.match & (NOT_GET | NOT_STATS)) | m;
       if (m == 4) {
         c.phase = HTTP_RESPONDING;
         c.off = 0;
+        // A request shorter than the statistics line cannot be one.
+        if ((c.match & NOT_STATS) == 0 && c.len == <u32>STATS_REQUEST.length) c.built = buildStats(c);
         break;
       }
     }
@@ -265,12 +328,16 @@ function serviceThread(arg: usize): void {
       more = stepUdpEcho(svc, now);
     } else {
       acceptAll(svc, now);
+      let closed = svc.closed;
       for (let i: u32 = 0; i < MAX_CONNS; i++) {
         let c = conn(svc, i);
         if (c.id < 0) continue;
         channelDrain(netStack(), c.id, now);
         if (svc.kind == KIND_ECHO ? stepEcho(svc, c, now) : stepHttp(svc, c, now)) more = true;
       }
+      // A slot came free: connections the listener's wake announced while
+      // every slot was taken wait in the accept queue and wake no one again.
+      if (svc.closed != closed) more = true;
     }
     netUnlock();
     if (!more) eventWait(event(svc), 0);

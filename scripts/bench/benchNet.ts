@@ -10,6 +10,7 @@
 // virtio-mmio), so that both systems will face the same device.
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { ECHO_PORT } from "../linux-guest/echoGuest.ts";
 import { GUEST_ADDRESS, GUEST_MAC, IPERF_PORT, RR_PORT } from "../linux-guest/netGuest.ts";
 import { deviceArgs, type DeviceOptions } from "../run/devices.ts";
 
@@ -21,6 +22,10 @@ export interface BenchNet {
   host: string;
   iperfPort: number;
   rrPort: number;
+  /** The guest's echo server (Linux's tcp_echo, Wisp's wisp.echo). */
+  echoPort: number;
+  /** The guest's default gateway: the tap's host end or slirp's. */
+  gateway: string;
   /** QEMU arguments for the guest's NIC. */
   qemuArgs: string[];
   /** A command to run where the guest is reachable (inside the namespace for tap). */
@@ -72,6 +77,8 @@ export function createTapNet(name = `wisp-bench-${process.pid}`): BenchNet {
     host: GUEST_ADDRESS,
     iperfPort: IPERF_PORT,
     rrPort: RR_PORT,
+    echoPort: ECHO_PORT,
+    gateway: TAP_HOST_ADDRESS,
     qemuArgs: nicArgs({ network: "tap", tapInterface: "tap0" }),
     wrap: (command, args) => ["ip", ["netns", "exec", name, command, ...args]],
     close,
@@ -95,16 +102,21 @@ export async function createUserNet(): Promise<BenchNet> {
   const iperfPort = await freeLoopbackPort();
   let rrPort = await freeLoopbackPort();
   while (rrPort === iperfPort) rrPort = await freeLoopbackPort();
+  let echoPort = await freeLoopbackPort();
+  while (echoPort === iperfPort || echoPort === rrPort) echoPort = await freeLoopbackPort();
   return {
     mode: "user",
     host: "127.0.0.1",
     iperfPort,
     rrPort,
+    echoPort,
+    gateway: "10.0.2.2",
     qemuArgs: nicArgs({
       network: "user",
       hostForwards: [
         { protocol: "tcp", hostPort: iperfPort, guestPort: IPERF_PORT },
         { protocol: "tcp", hostPort: rrPort, guestPort: RR_PORT },
+        { protocol: "tcp", hostPort: echoPort, guestPort: ECHO_PORT },
       ],
     }),
     wrap: (command, args) => [command, args],

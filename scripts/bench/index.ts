@@ -37,7 +37,7 @@ const processIo: HarnessIo = {
 };
 
 function settingsOf(o: Options): Settings {
-  return { only: o.only, runs: o.runs, smp: o.smp, accel: o.accel, net: o.net, quick: o.quick, memory: o.memory, linuxKernel: o.linuxKernel, out: o.out };
+  return { only: o.only, runs: o.runs, smp: o.smp, accel: o.accel, net: o.net, quick: o.quick, memory: o.memory, linuxKernel: o.linuxKernel, wispCmdline: o.wispCmdline, out: o.out };
 }
 
 /** Markdown for results.md (and the README): the table, its notes and the settings. */
@@ -70,7 +70,7 @@ export async function runHarness(argv: string[], io: HarnessIo = processIo): Pro
   }
   const started = Date.now();
   const loadAtStart = loadAverage();
-  const needsWisp = options.only.some((b) => ["size", "boot", "ram", "cswitch"].includes(b));
+  const needsWisp = options.only.some((b) => ["size", "boot", "ram", "cswitch", "tcp_echo", "tcp_rr", "boot_to_tcp_reply"].includes(b));
   if (needsWisp) {
     for (const file of [WISP_KERNEL, WISP_MBR]) {
       if (!existsSync(file)) {

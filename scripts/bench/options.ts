@@ -10,13 +10,15 @@ prints a table of medians (min-max) and Wisp/Linux ratios; writes
 
   --only LIST      benchmarks, comma-separated (default: all):
                    ${BENCHMARK_NAMES.join(", ")}
-                   ("net" stands for the last three)
+                   ("net" stands for the last four)
   --runs N         runs per figure (default 5; --quick: 3 for boot and cswitch, 1 otherwise)
   --smp LIST       vCPU counts, each its own series (default 1,2)
   --accel A        auto, kvm or tcg (default auto: TCG unless /dev/kvm is real)
   --net N          tap or user: network backend of the network benchmarks (default tap)
   --memory SIZE    guest RAM for boot and cswitch, e.g. 128M (default 128M)
   --linux-kernel K vmlinux (PVH entry like Wisp, default) or vmlinuz (bzImage)
+  --wisp-cmdline W more words for Wisp's command line in the network benchmarks,
+                   e.g. --wisp-cmdline wisp.netchannels=on (default: none)
   --quick          the CI pass: fewer runs, 2 s network figures
   --out DIR        where results go (default build/bench)
   --no-build       do not build or check the Linux baseline first
@@ -37,7 +39,7 @@ export interface Options extends Settings {
   runsGiven: boolean;
 }
 
-const NET_GROUP: BenchmarkName[] = ["tcp_stream", "tcp_rr", "boot_to_tcp_reply"];
+const NET_GROUP: BenchmarkName[] = ["tcp_stream", "tcp_echo", "tcp_rr", "boot_to_tcp_reply"];
 
 function list(text: string, flag: string): string[] {
   const items = text.split(",").map((s) => s.trim());
@@ -70,6 +72,7 @@ export function parseOptions(argv: string[]): Options {
         net: { type: "string", default: "tap" },
         memory: { type: "string", default: "128M" },
         "linux-kernel": { type: "string", default: "vmlinux" },
+        "wisp-cmdline": { type: "string", default: "" },
         quick: { type: "boolean", default: false },
         out: { type: "string", default: "build/bench" },
         "no-build": { type: "boolean", default: false },
@@ -108,6 +111,7 @@ export function parseOptions(argv: string[]): Options {
     net: oneOf(v.net, "--net", ["tap", "user"] as const),
     memory: v.memory,
     linuxKernel: oneOf(v["linux-kernel"], "--linux-kernel", ["vmlinux", "vmlinuz"] as const),
+    wispCmdline: v["wisp-cmdline"].trim(),
     quick: v.quick,
     out: v.out,
     build: !v["no-build"],

@@ -7,7 +7,7 @@ import { ratio, summarize, verdict, type Better, type Verdict } from "./stats.ts
 export const RESULTS_SCHEMA = "wisp-bench/1";
 
 /** Every benchmark the harness knows, in the order it runs them. */
-export const BENCHMARK_NAMES = ["size", "boot", "ram", "cswitch", "tcp_stream", "tcp_rr", "boot_to_tcp_reply"] as const;
+export const BENCHMARK_NAMES = ["size", "boot", "ram", "cswitch", "tcp_stream", "tcp_echo", "tcp_rr", "boot_to_tcp_reply"] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 export interface Measured {
@@ -103,6 +103,8 @@ export interface Settings {
   quick: boolean;
   memory: string;
   linuxKernel: "vmlinux" | "vmlinuz";
+  /** More words for Wisp's kernel command line in the network benchmarks (e.g. wisp.netchannels=on). */
+  wispCmdline: string;
   out: string;
 }
 

@@ -37,7 +37,7 @@ export function sampleResults(rows: Row[] = [bootRow([100, 120, 90], [2000, 2100
     accelerator: { accelerator: "tcg", reason: "requested" },
     wisp: { kernel: "build/bench/kernel.elf", bytes: 1000, sha256: "00" },
     linuxGuest: { kernelVersion: "6.1.0-test" },
-    settings: { only: ["boot", "tcp_rr"], runs: 3, smp: [1, 2], accel: "tcg", net: "tap", quick: false, memory: "128M", linuxKernel: "vmlinux", out: "build/bench" },
+    settings: { only: ["boot", "tcp_rr"], runs: 3, smp: [1, 2], accel: "tcg", net: "tap", quick: false, memory: "128M", linuxKernel: "vmlinux", wispCmdline: "", out: "build/bench" },
     rows,
     errors: [],
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GUEST_ADDRESS, IPERF_PORT, NET_READY_LINE, netBenchScript, parseLdd, RR_PORT } from "../../scripts/linux-guest/netGuest.ts";
 import { createUserNet, freeLoopbackPort } from "../../scripts/bench/benchNet.ts";
-import { parseIperf3, parseTcpRr, WISP_NO_TCP } from "../../scripts/bench/suites/network.ts";
+import { parseIperf3, parseTcpEcho, parseTcpRr, wispNetCmdline } from "../../scripts/bench/suites/network.ts";
+import { echoBenchScript } from "../../scripts/linux-guest/echoGuest.ts";
 
 describe("network benchmark parsers", () => {
   it("reads tcp_rr's transactions per second", () => {
@@ -40,8 +41,21 @@ describe("network benchmark parsers", () => {
     expect(script.trimEnd().endsWith(`exec tcp_rr server ${RR_PORT}`)).toBe(true);
   });
 
-  it("says why Wisp has no network figures", () => {
-    expect(WISP_NO_TCP).toBe("Wisp has no TCP stack");
+  it("reads tcp_echo's rate", () => {
+    expect(parseTcpEcho("tcp_echo: 8388608 bytes each way in 0.612 s, 13.71 MB/s per direction\n")).toBe(13.71);
+    expect(parseTcpEcho("tcp_echo: timeout after 5 bytes sent, 0 received\n")).toBeNull();
+  });
+
+  it("starts the Linux guest's echo server before it says it is ready", () => {
+    const script = echoBenchScript();
+    expect(script).toContain(`tcp_echo server 7 >/dev/null &\necho "${NET_READY_LINE}"`);
+    expect(script.trimEnd().endsWith(`exec tcp_rr server ${RR_PORT}`)).toBe(true);
+  });
+
+  it("gives Wisp the guest's address, the echo service and the extra words", () => {
+    const net = { gateway: "10.0.2.1" };
+    expect(wispNetCmdline(net, "", 60)).toBe("wisp.ip=10.0.2.15/24 wisp.gw=10.0.2.1 wisp.echo=7 wisp.runfor=60");
+    expect(wispNetCmdline(net, "wisp.netchannels=on", 60)).toBe("wisp.ip=10.0.2.15/24 wisp.gw=10.0.2.1 wisp.echo=7 wisp.runfor=60 wisp.netchannels=on");
   });
 });
 
@@ -51,7 +65,7 @@ describe("user networking", () => {
     expect(net.host).toBe("127.0.0.1");
     expect(net.iperfPort).not.toBe(net.rrPort);
     const netdev = net.qemuArgs[net.qemuArgs.indexOf("-netdev") + 1];
-    expect(netdev).toBe(`user,id=net0,hostfwd=tcp:127.0.0.1:${net.iperfPort}-:${IPERF_PORT},hostfwd=tcp:127.0.0.1:${net.rrPort}-:${RR_PORT}`);
+    expect(netdev).toBe(`user,id=net0,hostfwd=tcp:127.0.0.1:${net.iperfPort}-:${IPERF_PORT},hostfwd=tcp:127.0.0.1:${net.rrPort}-:${RR_PORT},hostfwd=tcp:127.0.0.1:${net.echoPort}-:7`);
     // The same NIC a Wisp guest gets from scripts/run/devices.ts: modern virtio-mmio, fixed MAC.
     expect(net.qemuArgs).toContain("virtio-mmio.force-legacy=false");
     expect(net.qemuArgs).toContain("virtio-net-device,netdev=net0,mac=52:54:00:12:34:56");

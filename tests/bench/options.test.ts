@@ -22,6 +22,7 @@ describe("option parser", () => {
       net: "tap",
       memory: "128M",
       linuxKernel: "vmlinux",
+      wispCmdline: "",
       quick: false,
       out: "build/bench",
       build: true,
@@ -35,7 +36,8 @@ describe("option parser", () => {
   });
 
   it("expands net and all", () => {
-    expect(parseOptions(["--only", "net"]).only).toEqual(["tcp_stream", "tcp_rr", "boot_to_tcp_reply"]);
+    expect(parseOptions(["--only", "net"]).only).toEqual(["tcp_stream", "tcp_echo", "tcp_rr", "boot_to_tcp_reply"]);
+    expect(parseOptions(["--wisp-cmdline", "wisp.netchannels=on"]).wispCmdline).toBe("wisp.netchannels=on");
     expect(parseOptions(["--only", "size,all"]).only).toEqual([...BENCHMARK_NAMES]);
   });
 
