@@ -29,6 +29,7 @@ import {
   sysSetrlimit, sysSysinfo,
 } from "./resource";
 import { sysGetrandom } from "./random";
+import { sysTimerCreate, sysTimerDelete, sysTimerGetoverrun, sysTimerGettime, sysTimerSettime } from "./timer";
 
 export type SyscallHandler = (a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) => i64;
 
@@ -258,11 +259,11 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 219 */ changetype<usize>("restart_syscall"), 0,
   /* 220 */ changetype<usize>("semtimedop"), 0,
   /* 221 */ changetype<usize>("fadvise64"), 0,
-  /* 222 */ changetype<usize>("timer_create"), 0,
-  /* 223 */ changetype<usize>("timer_settime"), 0,
-  /* 224 */ changetype<usize>("timer_gettime"), 0,
-  /* 225 */ changetype<usize>("timer_getoverrun"), 0,
-  /* 226 */ changetype<usize>("timer_delete"), 0,
+  /* 222 */ changetype<usize>("timer_create"), changetype<usize>(<SyscallHandler>sysTimerCreate),
+  /* 223 */ changetype<usize>("timer_settime"), changetype<usize>(<SyscallHandler>sysTimerSettime),
+  /* 224 */ changetype<usize>("timer_gettime"), changetype<usize>(<SyscallHandler>sysTimerGettime),
+  /* 225 */ changetype<usize>("timer_getoverrun"), changetype<usize>(<SyscallHandler>sysTimerGetoverrun),
+  /* 226 */ changetype<usize>("timer_delete"), changetype<usize>(<SyscallHandler>sysTimerDelete),
   /* 227 */ changetype<usize>("clock_settime"), 0,
   /* 228 */ changetype<usize>("clock_gettime"), changetype<usize>(<SyscallHandler>sysClockGettime),
   /* 229 */ changetype<usize>("clock_getres"), changetype<usize>(<SyscallHandler>sysClockGetres),

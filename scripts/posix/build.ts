@@ -72,7 +72,17 @@ async function compile(root: string, candidate: Candidate, binary: string): Prom
   return null;
 }
 
-export async function buildSuite(jobs = 2, log: (line: string) => void = console.log): Promise<Manifest> {
+export interface BuildOptions {
+  jobs?: number;
+  /** Build only these test ids (the manifest and exclusion list are then not rewritten). */
+  ids?: string[];
+  log?: (line: string) => void;
+}
+
+export async function buildSuite(options: BuildOptions = {}): Promise<Manifest> {
+  const jobs = options.jobs ?? 2;
+  const log = options.log ?? console.log;
+  const only = options.ids === undefined ? null : new Set(options.ids);
   const root = ensureSource(log);
   const interfaces = join(root, "conformance", "interfaces");
   const candidates: Candidate[] = [];
@@ -82,6 +92,7 @@ export async function buildSuite(jobs = 2, log: (line: string) => void = console
     if (area === null) continue;
     for (const name of readdirSync(join(interfaces, directory)).sort()) {
       const id = `${directory}/${name.replace(/\.(c|sh)$/, "")}`;
+      if (only !== null && !only.has(id)) continue;
       if (/^[0-9]+-[0-9]+\.sh$/.test(name)) {
         excluded.push({ id, area, reason: "shell-script test (needs a shell and processes)" });
       } else if (/^[0-9]+-buildonly\.c$/.test(name)) {
@@ -117,6 +128,7 @@ export async function buildSuite(jobs = 2, log: (line: string) => void = console
   excluded.sort((a, b) => a.id.localeCompare(b.id));
 
   const manifest: Manifest = { package: PACKAGE, version: VERSION, tests, excluded };
+  if (only !== null) return manifest;
   writeFileSync(MANIFEST, JSON.stringify(manifest, null, 2) + "\n");
   const lines = [
     `# Open POSIX Test Suite (${PACKAGE} ${VERSION}): tests not run`,
@@ -135,7 +147,7 @@ export async function buildSuite(jobs = 2, log: (line: string) => void = console
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const jobsAt = process.argv.indexOf("--jobs");
   const jobs = jobsAt > 0 ? Number(process.argv[jobsAt + 1]) : 2;
-  buildSuite(jobs).catch((error: unknown) => {
+  buildSuite({ jobs }).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   });
