@@ -29,6 +29,9 @@ import {
   sysSetrlimit, sysSysinfo,
 } from "./resource";
 import { sysGetrandom } from "./random";
+import {
+  sysSchedGetparam, sysSchedGetPriorityMax, sysSchedGetPriorityMin, sysSchedGetscheduler, sysSchedSetparam, sysSchedSetscheduler,
+} from "./sched";
 import { sysTimerCreate, sysTimerDelete, sysTimerGetoverrun, sysTimerGettime, sysTimerSettime } from "./timer";
 
 export type SyscallHandler = (a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) => i64;
@@ -179,12 +182,12 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 139 */ changetype<usize>("sysfs"), 0,
   /* 140 */ changetype<usize>("getpriority"), 0,
   /* 141 */ changetype<usize>("setpriority"), 0,
-  /* 142 */ changetype<usize>("sched_setparam"), 0,
-  /* 143 */ changetype<usize>("sched_getparam"), 0,
-  /* 144 */ changetype<usize>("sched_setscheduler"), 0,
-  /* 145 */ changetype<usize>("sched_getscheduler"), 0,
-  /* 146 */ changetype<usize>("sched_get_priority_max"), 0,
-  /* 147 */ changetype<usize>("sched_get_priority_min"), 0,
+  /* 142 */ changetype<usize>("sched_setparam"), changetype<usize>(<SyscallHandler>sysSchedSetparam),
+  /* 143 */ changetype<usize>("sched_getparam"), changetype<usize>(<SyscallHandler>sysSchedGetparam),
+  /* 144 */ changetype<usize>("sched_setscheduler"), changetype<usize>(<SyscallHandler>sysSchedSetscheduler),
+  /* 145 */ changetype<usize>("sched_getscheduler"), changetype<usize>(<SyscallHandler>sysSchedGetscheduler),
+  /* 146 */ changetype<usize>("sched_get_priority_max"), changetype<usize>(<SyscallHandler>sysSchedGetPriorityMax),
+  /* 147 */ changetype<usize>("sched_get_priority_min"), changetype<usize>(<SyscallHandler>sysSchedGetPriorityMin),
   /* 148 */ changetype<usize>("sched_rr_get_interval"), 0,
   /* 149 */ changetype<usize>("mlock"), changetype<usize>(<SyscallHandler>sysMlock),
   /* 150 */ changetype<usize>("munlock"), changetype<usize>(<SyscallHandler>sysMlock),
