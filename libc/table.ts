@@ -3,7 +3,7 @@
 // the name once). Numbers 335-423 are unused on x86-64. Handlers live by
 // family: io.ts, files.ts, paths.ts, dirs.ts, sendfile.ts, memory.ts,
 // process.ts, signal.ts, time.ts, futex.ts, resource.ts, random.ts, pipe.ts,
-// poll.ts, epoll.ts, eventfd.ts, timerfd.ts, socket.ts. Every handler takes the six argument
+// poll.ts, epoll.ts, eventfd.ts, timerfd.ts, socket.ts, timer.ts, sched.ts. Every handler takes the six argument
 // registers (rdi, rsi, rdx, r10, r8, r9) and returns the result or -errno.
 import {
   sysClose, sysDup, sysDup2, sysDup3, sysFcntl, sysIoctl, sysLseek, sysPread64, sysPreadv, sysPwrite64, sysPwritev, sysRead,
@@ -48,6 +48,10 @@ import {
 } from "./epoll";
 import { sysEventfd, sysEventfd2 } from "./eventfd";
 import { sysTimerfdCreate, sysTimerfdGettime, sysTimerfdSettime } from "./timerfd";
+import {
+  sysSchedGetparam, sysSchedGetPriorityMax, sysSchedGetPriorityMin, sysSchedGetscheduler, sysSchedSetparam, sysSchedSetscheduler,
+} from "./sched";
+import { sysTimerCreate, sysTimerDelete, sysTimerGetoverrun, sysTimerGettime, sysTimerSettime } from "./timer";
 
 export type SyscallHandler = (a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) => i64;
 
@@ -197,12 +201,12 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 139 */ changetype<usize>("sysfs"), 0,
   /* 140 */ changetype<usize>("getpriority"), 0,
   /* 141 */ changetype<usize>("setpriority"), 0,
-  /* 142 */ changetype<usize>("sched_setparam"), 0,
-  /* 143 */ changetype<usize>("sched_getparam"), 0,
-  /* 144 */ changetype<usize>("sched_setscheduler"), 0,
-  /* 145 */ changetype<usize>("sched_getscheduler"), 0,
-  /* 146 */ changetype<usize>("sched_get_priority_max"), 0,
-  /* 147 */ changetype<usize>("sched_get_priority_min"), 0,
+  /* 142 */ changetype<usize>("sched_setparam"), changetype<usize>(<SyscallHandler>sysSchedSetparam),
+  /* 143 */ changetype<usize>("sched_getparam"), changetype<usize>(<SyscallHandler>sysSchedGetparam),
+  /* 144 */ changetype<usize>("sched_setscheduler"), changetype<usize>(<SyscallHandler>sysSchedSetscheduler),
+  /* 145 */ changetype<usize>("sched_getscheduler"), changetype<usize>(<SyscallHandler>sysSchedGetscheduler),
+  /* 146 */ changetype<usize>("sched_get_priority_max"), changetype<usize>(<SyscallHandler>sysSchedGetPriorityMax),
+  /* 147 */ changetype<usize>("sched_get_priority_min"), changetype<usize>(<SyscallHandler>sysSchedGetPriorityMin),
   /* 148 */ changetype<usize>("sched_rr_get_interval"), 0,
   /* 149 */ changetype<usize>("mlock"), changetype<usize>(<SyscallHandler>sysMlock),
   /* 150 */ changetype<usize>("munlock"), changetype<usize>(<SyscallHandler>sysMlock),
@@ -277,11 +281,11 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 219 */ changetype<usize>("restart_syscall"), 0,
   /* 220 */ changetype<usize>("semtimedop"), 0,
   /* 221 */ changetype<usize>("fadvise64"), 0,
-  /* 222 */ changetype<usize>("timer_create"), 0,
-  /* 223 */ changetype<usize>("timer_settime"), 0,
-  /* 224 */ changetype<usize>("timer_gettime"), 0,
-  /* 225 */ changetype<usize>("timer_getoverrun"), 0,
-  /* 226 */ changetype<usize>("timer_delete"), 0,
+  /* 222 */ changetype<usize>("timer_create"), changetype<usize>(<SyscallHandler>sysTimerCreate),
+  /* 223 */ changetype<usize>("timer_settime"), changetype<usize>(<SyscallHandler>sysTimerSettime),
+  /* 224 */ changetype<usize>("timer_gettime"), changetype<usize>(<SyscallHandler>sysTimerGettime),
+  /* 225 */ changetype<usize>("timer_getoverrun"), changetype<usize>(<SyscallHandler>sysTimerGetoverrun),
+  /* 226 */ changetype<usize>("timer_delete"), changetype<usize>(<SyscallHandler>sysTimerDelete),
   /* 227 */ changetype<usize>("clock_settime"), 0,
   /* 228 */ changetype<usize>("clock_gettime"), changetype<usize>(<SyscallHandler>sysClockGettime),
   /* 229 */ changetype<usize>("clock_getres"), changetype<usize>(<SyscallHandler>sysClockGetres),

@@ -23,6 +23,8 @@ declare -A PACKAGE_FOR=(
   [ping]=iputils-ping
   [curl]=curl
   [xz]=xz-utils
+  # tests/busybox: Debian's static busybox, run on Wisp and on the host
+  [busybox]=busybox-static
 )
 
 missing=()
