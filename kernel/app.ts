@@ -25,7 +25,7 @@ import { Log } from "./log";
 import { heapAlloc, heapFree, TAG_LIBC } from "./mm/heap";
 import { allocContiguous, freeContiguous, PAGE_SIZE } from "./mm/physical";
 import { applicationSpace } from "./mm/vm";
-import { powerOff } from "./power";
+import { powerOff, powerOffClaim } from "./power";
 import { Cpus, thisCpu } from "./sched/percpu";
 import { currentThread, threadExit, threadJoin, threadSpawn, threadStartOn } from "./sched/scheduler";
 import { FpuState, STACK_PAGES, Thread, threadCreate, threadEnableFpu, threadFree } from "./sched/thread";
@@ -257,6 +257,7 @@ export function appThreadExit(status: u32): void {
 
 /** Ends the process (exit_group, or the last thread's exit): the VM ends with `status`. */
 export function appExit(status: u32): void {
+  powerOffClaim();
   Log.str("wisp: application exited with status ");
   Log.dec(status & 0xff);
   Log.newline();
@@ -265,6 +266,7 @@ export function appExit(status: u32): void {
 
 /** Ends the process as a fatal signal would (default action "terminate"). */
 export function appKilled(signal: u32, name: string): void {
+  powerOffClaim();
   Log.str("wisp: application killed by signal ");
   Log.dec(signal);
   Log.str(" (");

@@ -17,7 +17,7 @@ import { tlbShootdownInterrupt } from "../arch/x86_64/tlbshootdown";
 import { applyFaultFixup } from "../arch/x86_64/access";
 import { irqDispatch } from "./irq";
 import { FAULT_HANDLED, faultIsApplication, handlePageFault, reportSegfault } from "./mm/fault";
-import { EXIT_SEGFAULT, powerOff } from "./power";
+import { EXIT_SEGFAULT, powerOff, powerOffClaim } from "./power";
 import { appKilled } from "./app";
 
 // Mnemonic and name of the CPU exceptions, 0..21, one "#XX name" each.
@@ -78,8 +78,12 @@ export function onTrap(frame: usize): void {
     let code = handlePageFault(address, error, rip);
     if (code == FAULT_HANDLED) return; // demand paging: retry the access
     if (applyFaultFixup(frame) != 0) return; // an access that may fault: -EFAULT
-    if (faultIsApplication(code)) {
+    // The application's fault: an access to its half, or any access by its
+    // own instruction (a wild pointer into the kernel half is still its
+    // SIGSEGV, never a kernel panic).
+    if (faultIsApplication(code) || rip < APPLICATION_LIMIT) {
       // Until processes exist, the application is the whole VM.
+      powerOffClaim();
       reportSegfault(address, code, rip);
       powerOff(EXIT_SEGFAULT);
     }

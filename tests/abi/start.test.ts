@@ -26,6 +26,14 @@ describe("application start and end", () => {
     expect(result.status).toBe(11);
   });
 
+  it("ends the application with status 11 when it writes to an unmapped kernel-half address", async () => {
+    const result = await runProgram({ name: "segv", args: ["kernel"] });
+    expect(result.output).toMatch(/wisp: segmentation fault at 0xfffffffffffff6c0 \([^)]*\) rip 0x0000000000[0-9a-f]{6}\n/);
+    expect(result.output).not.toContain("still here");
+    expect(result.output).not.toContain("panic");
+    expect(result.status).toBe(11);
+  });
+
   it("ends the application with SIGILL on an invalid instruction, without a kernel panic", async () => {
     const result = await runProgram({ name: "ud" });
     expect(result.output).toContain("about to execute ud2\n");
