@@ -41,6 +41,8 @@ export interface Resolution {
   program: string;
   interpreter: string | null;
   libraries: ResolvedLibrary[];
+  /** Libraries glibc loads at run time without a DT_NEEDED (libgcc_s.so.1), when the host has them. */
+  runtimeLibraries: ResolvedLibrary[];
   /** Every path to put in the image: files, and symlinks with their targets. */
   files: { path: string; symlinkTarget: string | null }[];
   /** Directories outside GUEST_LOADER_DIRS that libraries were found in. */
@@ -136,10 +138,24 @@ export function resolveDependencies(program: string, options: ResolveOptions = {
   }
 
   const libraries: ResolvedLibrary[] = [];
-  const queue: { path: string; file: string; runpath: string[]; rpath: string[]; needed: string[] }[] = [];
+  const runtimeLibraries: ResolvedLibrary[] = [];
+  const queue: { path: string; file: string; runpath: string[]; rpath: string[]; needed: string[]; runtime?: boolean }[] = [];
   queue.push({ path: program, file: programFile, ...programInfo });
   const programRpath = programInfo.runpath.length === 0 ? programInfo.rpath.map((d) => expandTokens(d, posix.dirname(program))) : [];
-  while (queue.length > 0) {
+  // glibc dlopens libgcc_s.so.1 at run time (pthread_exit and cancellation
+  // unwind through it), so ldd never lists it: a program that uses libc
+  // gets it too when the host has it.
+  const runtimeLoaded = ["libgcc_s.so.1"];
+  let runtimeAdded = false;
+  while (queue.length > 0 || !runtimeAdded) {
+    if (queue.length === 0) {
+      runtimeAdded = true;
+      const wanted = runtimeLoaded.filter(
+        (name) => loaded.has("libc.so.6") && !loaded.has(name) && [...configDirs, ...DEFAULT_LIBRARY_DIRS].some((dir) => isFile(root, posix.join(dir, name))),
+      );
+      if (wanted.length > 0) queue.push({ path: program, file: programFile, runpath: [], rpath: [], needed: wanted, runtime: true });
+      continue;
+    }
     const object = queue.shift()!;
     const origin = posix.dirname(object.path);
     const rpath = object.runpath.length === 0 ? [...object.rpath.map((d) => expandTokens(d, origin)), ...programRpath] : [];
@@ -161,7 +177,7 @@ export function resolveDependencies(program: string, options: ResolveOptions = {
       }
       if (found === null) throw new ImageError(`${object.path} needs ${name}, which is in none of the library directories`);
       loaded.add(name);
-      libraries.push({ name, path: found });
+      (object.runtime === true ? runtimeLibraries : libraries).push({ name, path: found });
       const dir = posix.dirname(found);
       if (!GUEST_LOADER_DIRS.includes(dir)) extraDirs.add(dir);
       const file = addChain(found);
@@ -174,6 +190,7 @@ export function resolveDependencies(program: string, options: ResolveOptions = {
     program,
     interpreter,
     libraries,
+    runtimeLibraries,
     files: [...files].map(([path, symlinkTarget]) => ({ path, symlinkTarget })),
     extraLibraryDirs: [...extraDirs],
   };

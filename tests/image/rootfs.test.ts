@@ -3,7 +3,7 @@
 // libraries built here with gcc), the cpio archive it writes, and where the
 // archive lands in the disk image (boot header fields, sectors, CRC-32).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCpio, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../../scripts/linux-guest/cpio.ts";
@@ -80,6 +80,10 @@ describe("dependency resolver", () => {
     const ldd = execFileSync("ldd", ["/bin/ls"], { encoding: "utf8" });
     const expected = [...ldd.matchAll(/^\s*(\S+) => (\S+) \(/gm)].map((m) => ({ name: m[1], path: m[2] }));
     expect(r.libraries).toEqual(expected);
+    // glibc dlopens libgcc_s.so.1 for pthread_exit: in the image, though ldd does not list it.
+    if (existsSync("/lib/x86_64-linux-gnu/libgcc_s.so.1")) {
+      expect(r.runtimeLibraries).toEqual([{ name: "libgcc_s.so.1", path: "/lib/x86_64-linux-gnu/libgcc_s.so.1" }]);
+    }
     expect(r.interpreter).toBe("/lib64/ld-linux-x86-64.so.2");
     const paths = new Map(r.files.map((f) => [f.path, f.symlinkTarget]));
     expect(paths.has("/bin/ls")).toBe(true);
