@@ -34,7 +34,7 @@ describe("QEMU arguments", () => {
     expect(qemuArgs({ ...base, kernel: "k", accelerator: "kvm" }).join(" ")).toContain("-accel kvm -cpu host");
   });
   it("disk boot attaches the image and refuses microvm, which has no BIOS", () => {
-    expect(qemuArgs({ ...base, machine: "q35", image: "w.qcow2" }).join(" ")).toContain("-drive file=w.qcow2,format=qcow2,if=ide");
+    expect(qemuArgs({ ...base, machine: "q35", image: "w.qcow2" }).join(" ")).toContain("-drive file=w.qcow2,format=qcow2,if=virtio");
     expect(() => qemuArgs({ ...base, image: "w.qcow2" })).toThrow(/BIOS/);
     expect(() => qemuArgs({ ...base })).toThrow(/exactly one/);
   });
