@@ -976,8 +976,19 @@ export function tcpProcess(stack: Stack, ctx: NetCtx, s: Socket, now: u64): void
       sendSegment(stack, ctx, s, s.iss, TCP_SYN | TCP_ACK, 0, 0, now);
       return;
     }
-    sendAck(stack, ctx, s, now);
-    return;
+    // RFC 9293 3.10.7.4: with a zero window no segment is acceptable, "but
+    // special allowance should be made to accept valid ACKs": a peer whose
+    // SND.MAX went past our edge puts that in the SEQ of its pure ACKs, and
+    // refusing them would leave our own data unacknowledged for good while
+    // our reader may be waiting for that very data to go out (an echo).
+    // Its data is trimmed away below; the ACK field goes through the usual
+    // checks. A pure ACK gets no reply (two such peers would ping-pong).
+    let zeroWindowAck = wnd == 0 && state != TCP_SYN_RECEIVED && (flags & (TCP_ACK | TCP_SYN)) == TCP_ACK &&
+      seqGt(seq, s.rcvNxt);
+    if (!zeroWindowAck) {
+      sendAck(stack, ctx, s, now);
+      return;
+    }
   }
   s.lastReceive = now;
   // 2. RST (RFC 5961 3.2: exact match resets, anything else in the window gets a challenge ACK).

@@ -285,6 +285,33 @@ describe("windows", () => {
     expectSame(Buffer.concat(got), data);
   });
 
+  it("with its window zero, a socket still takes the ACK of a pure ACK whose SEQ is past the window", async () => {
+    const { net, c, s } = await connected({ faults: true, configure: (n, st) => n.configure(st, CONF.RCVBUF, 16384) });
+    // b fills a's receive buffer, which nobody reads: a's window is zero.
+    const fill = randomBytes(16, 16384);
+    let off = 0;
+    expect(net.runUntil(() => (off = net.sendSome(net.b, s, fill, off)) === fill.length &&
+      field(net, net.a, c, 19) === field(net, net.a, c, 10), 10n * SEC)).toBe(true);
+    // a sends; b's ACKs are lost.
+    net.ex.testFaultBlackhole(net.faultB, true);
+    expect(net.sendSome(net.a, c, Buffer.alloc(1000, 7), 0)).toBe(1000);
+    net.run(20n * MS);
+    const una = field(net, net.a, c, 14);
+    const max = field(net, net.a, c, 17);
+    expect((max - una) >>> 0).toBe(1000);
+    // A pure ACK from b whose SEQ is 1 past a's zero window (b's SND.MAX went beyond it).
+    const rcvNxt = field(net, net.a, c, 12);
+    const fields = net.ex.testAlloc(128);
+    const frame = net.ex.testAlloc(256);
+    const f = [80, field(net, net.a, c, 15), (rcvNxt + 1) >>> 0, max, 0x10, 1000, 0, 0, 0xff, 0, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0, 0, 0];
+    f.forEach((v, i) => net.setU32(fields, i, v));
+    const len = net.ex.testTcpFrame(MAC_A, MAC_B, IP_B, IP_A, fields, 0, 0, frame);
+    net.ex.stackInput(net.a, 0, frame, len, 0, net.now);
+    expect(field(net, net.a, c, 14)).toBe(max); // the ACK counted
+    expect(field(net, net.a, c, 12)).toBe(rcvNxt); // nothing was received
+  });
+
   it("window scaling with 4 MiB buffers fills a long path", async () => {
     const { net, c, s } = await connected({
       latency: 10n * MS, slots: 4096,
