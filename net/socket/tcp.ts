@@ -976,8 +976,19 @@ export function tcpProcess(stack: Stack, ctx: NetCtx, s: Socket, now: u64): void
       sendSegment(stack, ctx, s, s.iss, TCP_SYN | TCP_ACK, 0, 0, now);
       return;
     }
-    sendAck(stack, ctx, s, now);
-    return;
+    // RFC 9293 3.10.7.4: with a zero window no segment is acceptable, "but
+    // special allowance should be made to accept valid ACKs": a peer whose
+    // SND.MAX went past our edge puts that in the SEQ of its pure ACKs, and
+    // refusing them would leave our own data unacknowledged for good while
+    // our reader may be waiting for that very data to go out (an echo).
+    // Its data is trimmed away below; the ACK field goes through the usual
+    // checks. A pure ACK gets no reply (two such peers would ping-pong).
+    let zeroWindowAck = wnd == 0 && state != TCP_SYN_RECEIVED && (flags & (TCP_ACK | TCP_SYN)) == TCP_ACK &&
+      seqGt(seq, s.rcvNxt);
+    if (!zeroWindowAck) {
+      sendAck(stack, ctx, s, now);
+      return;
+    }
   }
   s.lastReceive = now;
   // 2. RST (RFC 5961 3.2: exact match resets, anything else in the window gets a challenge ACK).
@@ -1028,7 +1039,8 @@ export function tcpProcess(stack: Stack, ctx: NetCtx, s: Socket, now: u64): void
   if ((s.flags & SF_KEEPALIVE) != 0) s.keepaliveAt = after(now, s.keepIdle);
   let newWnd = seg.window << s.sndWscale;
   if ((s.flags & SF_SACK) != 0 && seg.sackCount != 0) takeSack(s, seg);
-  if (seqGt(ack, s.sndUna)) {
+  let advances = seqGt(ack, s.sndUna);
+  if (advances) {
     if (newAck(stack, ctx, s, ack, now)) return;
     state = s.state;
   } else if (ack == s.sndUna && seg.payloadLen == 0 && (flags & TCP_FIN) == 0 && s.sndMax != s.sndUna &&
@@ -1041,8 +1053,16 @@ export function tcpProcess(stack: Stack, ctx: NetCtx, s: Socket, now: u64): void
       s.cwnd += tcpSmss(s);
     }
   }
-  // Window update (RFC 9293: only from newer segments).
-  if (seqLt(s.sndWl1, seq) || (s.sndWl1 == seq && seqLe(s.sndWl2, ack))) {
+  // Window update (RFC 9293: only from newer segments). A window counts
+  // from its own segment's ACK, so SND.UNA + SND.WND is the peer's right
+  // edge only while SND.WL2 == SND.UNA: a segment that moves SND.UNA always
+  // updates the window (else the old window slides right with SND.UNA, as
+  // when a retransmission, older by SEQ, brings the new ACK), and one with
+  // an ACK older than SND.WL2 never does (a late segment of higher SEQ sent
+  // before the peer went back to retransmit).
+  if (advances || (seqGe(ack, s.sndWl2) && seqLe(s.sndWl1, seq))) {
+    let edge = ack + newWnd;
+    newWnd = seqGt(edge, s.sndUna) ? edge - s.sndUna : 0;
     let opened = s.sndWnd == 0 && newWnd != 0;
     s.sndWnd = newWnd;
     s.sndWl1 = seq;

@@ -420,3 +420,87 @@ export class Bench {
 export async function bench(): Promise<Bench> {
   return new Bench(await instantiate());
 }
+
+// ---- an echo transfer (the kernel's echo service against a client) ----
+
+export interface EchoResult {
+  sent: number;
+  received: number;
+  /** False when no byte moved for `stallLimit` of simulated time. */
+  completed: boolean;
+  /** Simulated time the transfer took (or ran until it stalled). */
+  elapsed: bigint;
+  /** Why it stopped, with both ends' TCP variables, when it stalled. */
+  detail: string;
+}
+
+/**
+ * Client `c` on stack a sends `data` and reads the echo at the same time;
+ * server `s` on stack b echoes like kernel/net/services.ts stepEcho: read up
+ * to `chunk` bytes into its own buffer, write them back, and read again only
+ * once all were sent (so its receive window closes while its send buffer is
+ * full). Both sides act every `step` of simulated time. Stops when all came
+ * back (checked byte for byte) or when nothing moved for `stallLimit`.
+ */
+export function echoTransfer(net: Bench, c: number, s: number, data: Buffer, chunk = 16384, step = 1n * MS,
+  stallLimit = 120n * SEC): EchoResult {
+  const ex = net.ex;
+  const echoBuf = ex.testAlloc(chunk);
+  let echoLen = 0;
+  let echoOff = 0;
+  let sent = 0;
+  let received = 0;
+  const start = net.now;
+  let lastProgress = net.now;
+  const fields = (stack: number, sock: number): string => {
+    const names = ["cwnd", "ssthresh", "rto", "mss", "sndWscale", "rcvWscale", "flags", "retransmits", "sndWnd", "srtt",
+      "rxCap", "txCap", "rcvNxt", "sndNxt", "sndUna", "port", "maxSndWnd", "sndMax", "rcvAdv", "rxLen", "sndWl1",
+      "txLen"];
+    return names.map((n, i) => `${n}=${(ex.testSocketField(stack, sock, i) >>> 0).toString(i === 6 ? 16 : 10)}`)
+      .join(" ");
+  };
+  while (received < data.length) {
+    let moved = false;
+    // The client: send what fits, read what came back.
+    const off = net.sendSome(net.a, c, data, sent);
+    if (off !== sent) moved = true;
+    sent = off;
+    for (;;) {
+      const r = ex.sockRecv(net.a, c, net.buf, net.bufSize, 0, net.now);
+      if (r === EAGAIN) break;
+      if (r <= 0) throw new Error(`client sockRecv ${r} at ${received}`);
+      const got = net.read(net.buf, r);
+      if (!got.equals(data.subarray(received, received + r))) throw new Error(`echo differs at ${received}`);
+      received += r;
+      moved = true;
+    }
+    // The echo side.
+    for (let round = 0; round < 32; round++) {
+      if (echoOff < echoLen) {
+        const n = ex.sockSend(net.b, s, echoBuf + echoOff, echoLen - echoOff, net.now);
+        if (n === EAGAIN) break;
+        if (n < 0) throw new Error(`echo sockSend ${n}`);
+        echoOff += n;
+        if (n > 0) moved = true;
+        if (echoOff < echoLen) break;
+        continue;
+      }
+      const n = ex.sockRecv(net.b, s, echoBuf, chunk, 0, net.now);
+      if (n === EAGAIN) break;
+      if (n <= 0) throw new Error(`echo sockRecv ${n}`);
+      echoLen = n;
+      echoOff = 0;
+      moved = true;
+    }
+    if (moved) lastProgress = net.now;
+    else if (net.now - lastProgress > stallLimit) {
+      return {
+        sent, received, completed: false, elapsed: net.now - start,
+        detail: `stalled at t=${net.now}: client sent ${sent} received ${received}, echo holds ${echoLen - echoOff}\n` +
+          `  client: ${fields(net.a, c)}\n  server: ${fields(net.b, s)}`,
+      };
+    }
+    net.run(step);
+  }
+  return { sent, received, completed: true, elapsed: net.now - start, detail: "" };
+}

@@ -441,7 +441,7 @@ export function testFragInUse(stack: Stack): u32 {
 
 /** A socket's TCP variable for white-box checks: 0 cwnd, 1 ssthresh, 2 rto (ms), 3 mss, 4 sndWscale,
  * 5 rcvWscale, 6 flags, 7 retransmits, 8 sndWnd, 9 srtt (us), 10 rxCap, 11 txCap, 12 rcvNxt, 13 sndNxt,
- * 14 sndUna, 15 localPort, 16 maxSndWnd. */
+ * 14 sndUna, 15 localPort, 16 maxSndWnd, 17 sndMax, 18 rcvAdv, 19 rxLen, 20 sndWl1, 21 txLen. */
 export function testSocketField(stack: Stack, id: i32, field: u32): u32 {
   let s = socketById(stack, id);
   if (s == null) return 0xffffffff;
@@ -463,6 +463,11 @@ export function testSocketField(stack: Stack, id: i32, field: u32): u32 {
     case 14: return s.sndUna;
     case 15: return s.localPort;
     case 16: return s.maxSndWnd;
+    case 17: return s.sndMax;
+    case 18: return s.rcvAdv;
+    case 19: return s.rxLen;
+    case 20: return s.sndWl1;
+    case 21: return s.txLen;
   }
   return 0;
 }
