@@ -21,7 +21,8 @@ import {
 const run = promisify(execFile);
 
 const PROCESS_CALLS = /\b(fork|vfork|execl|execlp|execle|execv|execvp|execvpe|execve|system|popen)\s*\(/;
-const SIGNAL_USE = /\b(sigaction|signal|kill|pthread_kill|raise|alarm|sigwait|sigwaitinfo|sigtimedwait|sigsuspend|sigqueue|sigpause|sighold|sigrelse)\s*\(|\bSIGEV_SIGNAL\b/;
+// Cancellation counts: glibc delivers it with a signal (SIGCANCEL).
+const SIGNAL_USE = /\b(sigaction|signal|kill|pthread_kill|pthread_cancel|raise|alarm|sigwait|sigwaitinfo|sigtimedwait|sigsuspend|sigqueue|sigpause|sighold|sigrelse)\s*\(|\bSIGEV_SIGNAL\b/;
 
 function withoutComments(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/\/\/[^\n]*/g, " ");
