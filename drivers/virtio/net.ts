@@ -161,8 +161,14 @@ function processRx(net: VirtioNet): void {
 
 function rxThread(arg: usize): void {
   let net = changetype<VirtioNet>(arg);
+  let tx = changetype<Virtqueue>(net.tx);
   while (true) {
     processRx(net);
+    // A transmit notification lost to the race vqNeedsNotify describes is
+    // otherwise only found at the next send: look at least once a second.
+    let flags = vqLock(tx);
+    vqKick(tx);
+    vqUnlock(tx, flags);
     // Interrupts wake us; the timeout only covers a device that cannot interrupt.
     eventWait(rxEvent(net), Clock.deadlineIn(net.interrupts != 0 ? 1_000_000_000 : 2_000_000));
   }

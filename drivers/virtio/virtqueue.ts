@@ -44,6 +44,8 @@ export class Virtqueue {
   availFlags: u32;
   /** avail->idx at the last notification decision. */
   kickedIdx: u32;
+  /** avail->idx at the last notification (event-index mode). */
+  notifiedIdx: u32;
   desc: usize;
   avail: usize;
   used: usize;
@@ -163,17 +165,35 @@ export function vqAdd(vq: Virtqueue, segments: usize, count: u32, token: usize):
   return 0;
 }
 
-/** Does the device want a notification for what was added since the last kick? */
+/**
+ * Does the device want a notification? With event indices: has it asked for
+ * one (avail_event) at an entry it has not consumed and that no notification
+ * since covered, not only at entries added since the last call. The device's
+ * "ring empty: set avail_event, fence, look again" and our "publish
+ * avail->idx, fence, read avail_event" only work if both fences are real,
+ * and QEMU 7.2's TCG drops the guest's fences with one vCPU (CF_PARALLEL
+ * unset; later QEMU keeps them): both sides can read the other's old value
+ * and the device sleeps with entries waiting. Judging only the new entries
+ * never kicked it again (the transmit ring stalled for good: the network
+ * freeze under load); this way the next call does.
+ */
 export function vqNeedsNotify(vq: Virtqueue): bool {
   memoryFence(); // our avail->idx store before reading the device's fields
   let old = vq.kickedIdx;
   let now = vq.availIdx;
   vq.kickedIdx = now;
-  if (old == now) return false;
   if (vq.eventIdx != 0) {
     let event = atomicLoad32(availEventAddress(vq.used, vq.size)) & 0xffff;
-    return vringNeedEvent(event, now, old);
+    // Entries a request at `from` or later is about: neither consumed nor
+    // covered by our last notification (after which the device saw them).
+    let from = vq.notifiedIdx;
+    let consumed = usedIdx(vq);
+    if (ringDistance(consumed, now) < ringDistance(from, now)) from = consumed;
+    if (!vringNeedEvent(event, now, from)) return false;
+    vq.notifiedIdx = now;
+    return true;
   }
+  if (old == now) return false;
   return (atomicLoad32(vq.used) & VRING_USED_F_NO_NOTIFY) == 0;
 }
 

@@ -42,9 +42,9 @@ export function currentThread(): Thread {
 
 /** Appends `thread` to `cpu`'s run queue; with its lock held. */
 function enqueueLocked(cpu: PerCpu, thread: Thread): void {
-  thread.next = 0;
+  thread.runNext = 0;
   if (cpu.runTail == 0) cpu.runHead = changetype<usize>(thread);
-  else changetype<Thread>(cpu.runTail).next = changetype<usize>(thread);
+  else changetype<Thread>(cpu.runTail).runNext = changetype<usize>(thread);
   cpu.runTail = changetype<usize>(thread);
   cpu.runCount++;
 }
@@ -52,9 +52,9 @@ function enqueueLocked(cpu: PerCpu, thread: Thread): void {
 function dequeueLocked(cpu: PerCpu): usize {
   let t = cpu.runHead;
   if (t == 0) return 0;
-  cpu.runHead = changetype<Thread>(t).next;
+  cpu.runHead = changetype<Thread>(t).runNext;
   if (cpu.runHead == 0) cpu.runTail = 0;
-  changetype<Thread>(t).next = 0;
+  changetype<Thread>(t).runNext = 0;
   cpu.runCount--;
   return t;
 }
@@ -116,17 +116,34 @@ function dequeueStealableLocked(cpu: PerCpu): usize {
   while (t != 0) {
     let thread = changetype<Thread>(t);
     if (thread.affinity == CPU_ANY) {
-      if (previous == 0) cpu.runHead = thread.next;
-      else changetype<Thread>(previous).next = thread.next;
+      if (previous == 0) cpu.runHead = thread.runNext;
+      else changetype<Thread>(previous).runNext = thread.runNext;
       if (cpu.runTail == t) cpu.runTail = previous;
-      thread.next = 0;
+      thread.runNext = 0;
       cpu.runCount--;
       return t;
     }
     previous = t;
-    t = thread.next;
+    t = thread.runNext;
   }
   return 0;
+}
+
+/** Threads on `cpu`'s run queue if its links agree with runCount and
+ * runTail, else -1 (self-tests and diagnostics). */
+export function runQueueLength(cpu: PerCpu): i32 {
+  let flags = spinLock(runLock(cpu));
+  let count: u32 = 0;
+  let last: usize = 0;
+  let t = cpu.runHead;
+  while (t != 0 && count <= cpu.runCount) {
+    count++;
+    last = t;
+    t = changetype<Thread>(t).runNext;
+  }
+  let intact = count == cpu.runCount && last == cpu.runTail;
+  spinUnlock(runLock(cpu), flags);
+  return intact ? <i32>count : -1;
 }
 
 /** Makes a blocked thread runnable with `result` as its wait result. False

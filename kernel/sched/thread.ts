@@ -29,7 +29,7 @@ export class Thread {
   state: u32;
   onCpu: u32;
   cpu: u32;
-  /** Link in a run queue or a wait queue. */
+  /** Link in a wait queue (waitqueue.ts, futex.ts). */
   next: usize;
   stackBase: usize;
   entry: usize;
@@ -58,6 +58,11 @@ export class Thread {
   entryStack: u64;
   /** kernel/app.ts's record for the thread, or 0. */
   app: usize;
+  /** Link in a run queue. Not `next`: a waiter whose timeout fired is
+   * runnable (queued to run) before it takes itself off its wait queue, so
+   * for a while it is on both, and a waker walking the wait queue must not
+   * follow it into the run queue. */
+  runNext: usize;
 }
 
 const nextIdWord = memory.data(4, 4);

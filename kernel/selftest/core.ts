@@ -1,15 +1,17 @@
 // In-guest self-tests of the core kernel (wisp.test=core): timers, sleep,
 // preemption, threads with mutex and condition variable, semaphores, futexes,
 // and the page allocator. Each check prints one line (report.ts).
-import { atomicAdd32, atomicLoad32, atomicStore32 } from "../../arch/x86_64/atomic";
+import { atomicAdd32, atomicLoad32, atomicStore32, interruptsRestore, interruptsSave } from "../../arch/x86_64/atomic";
 import { rdtsc } from "../../arch/x86_64/cpu";
 import { physToDirectMap } from "../../arch/x86_64/layout";
 import { Log } from "../log";
 import { allocContiguous, allocPage, freeContiguous, freePage, freePageCount, physicalDrainCaches } from "../mm/physical";
 import { heapAlloc, heapBytesInUse, heapFree, heapTrim, TAG_KERNEL } from "../mm/heap";
-import { Cpus } from "../sched/percpu";
-import { setAffinity, threadJoin, threadSpawn, threadStartOn, yieldCpu } from "../sched/scheduler";
-import { CPU_ANY, threadCreate, threadEnableFpu } from "../sched/thread";
+import { Cpus, perCpu } from "../sched/percpu";
+import {
+  runQueueLength, setAffinity, threadJoin, threadSpawn, threadStartOn, wakeThread, yieldCpu,
+} from "../sched/scheduler";
+import { CPU_ANY, THREAD_BLOCKED, threadCreate, threadEnableFpu } from "../sched/thread";
 import { fpuTestLoad, fpuTestRead } from "../../arch/x86_64/threads";
 import { sleepNanos } from "../sched/sleep";
 import { Thread } from "../sched/thread";
@@ -20,7 +22,7 @@ import {
   condBroadcast, condInit, CondVar, condWait, Mutex, mutexInit, mutexLock, mutexUnlock,
   Semaphore, semaphoreDown, semaphoreInit, semaphoreUp,
 } from "../sync/mutex";
-import { ETIMEDOUT } from "../sync/waitqueue";
+import { ETIMEDOUT, WaitQueue, waitQueueInit, waitQueueSleep, waitQueueWake } from "../sync/waitqueue";
 import { Clock } from "../time/clock";
 import { Timer, timerStart } from "../time/timer";
 import { SelfTest } from "./report";
@@ -185,6 +187,80 @@ function testSemaphore(): void {
   semaphoreUp(s);
   threadJoin(worker);
   SelfTest.checkValue("sync", "semaphore up hands its unit to the waiter", s.count, 0);
+}
+
+// --- a waiter whose timeout fired but who has not run yet ------------------
+// Its timeout makes it runnable (queued to run) while it is still on its
+// wait queue: it takes itself off when it runs. A wake of that queue in
+// between must end at the wait queue's end, not follow the thread's link
+// into the run queue (that cut the run queue and lost the threads behind
+// it: the network freeze under TCP loss, where the network thread's
+// deadline and a netUnlock signal met).
+
+const staleQueues = memory.data(128, 16); // 0: the timed-out waiter's; 64: the others'
+const staleResults = memory.data(12, 4);
+const staleDone = memory.data(12, 4);
+const STALE_THREADS: u32 = 3;
+
+function staleQueue(index: u32): WaitQueue {
+  return changetype<WaitQueue>(staleQueues + (index == 0 ? 0 : 64));
+}
+
+function staleWaiter(index: usize): void {
+  // The first waits with a deadline the test fires early; the others without.
+  let deadline: u64 = index == 0 ? Clock.deadlineIn(10_000 * MILLI) : 0;
+  store<i32>(staleResults + index * 4, waitQueueSleep(staleQueue(<u32>index), deadline));
+  atomicStore32(staleDone + index * 4, 1);
+}
+
+function testStaleWaiter(): void {
+  setAffinity(0);
+  waitQueueInit(staleQueue(0));
+  waitQueueInit(staleQueue(1));
+  memory.fill(staleDone, 0, 12);
+  let threads = memory.data(12, 4);
+  for (let i: u32 = 0; i < STALE_THREADS; i++) {
+    let t = threadCreate("stale", staleWaiter, <usize>i);
+    if (t === null) {
+      SelfTest.check("sync", "spawn waiters", false);
+      return;
+    }
+    t.affinity = 0;
+    store<usize>(threads + <usize>i * 4, changetype<usize>(t));
+    threadStartOn(t, 0);
+  }
+  let blocked = false;
+  for (let tries = 0; tries < 1000 && !blocked; tries++) {
+    sleepNanos(MILLI);
+    blocked = true;
+    for (let i: u32 = 0; i < STALE_THREADS; i++) {
+      let t = load<usize>(threads + <usize>i * 4);
+      if (atomicLoad32(t + offsetof<Thread>("state")) != THREAD_BLOCKED) blocked = false;
+    }
+  }
+  if (!SelfTest.check("sync", "three waiters block", blocked)) return;
+  // Interrupts off: nothing runs between the timeout and the wakes.
+  let flags = interruptsSave();
+  // What the first waiter's timer callback does, then the two others woken
+  // after it, so the run queue holds it and two threads behind it.
+  wakeThread(changetype<Thread>(load<usize>(threads)), -ETIMEDOUT);
+  waitQueueWake(staleQueue(1), 2, 0);
+  let woken = waitQueueWake(staleQueue(0), 1, 0);
+  let queued = runQueueLength(perCpu(0));
+  interruptsRestore(flags);
+  SelfTest.checkValue("sync", "a wake finds no waiter on a queue whose waiter timed out", <i64>woken, 0);
+  SelfTest.check("sync", "that wake leaves the run queue intact (3+ threads)", queued >= 3);
+  let done = false;
+  for (let tries = 0; tries < 1000 && !done; tries++) {
+    sleepNanos(MILLI);
+    done = true;
+    for (let i: u32 = 0; i < STALE_THREADS; i++) if (atomicLoad32(staleDone + <usize>i * 4) == 0) done = false;
+  }
+  SelfTest.check("sync", "the timed-out waiter and the two woken threads all run", done);
+  // A lost thread would never end: join only when all did.
+  if (!done) return;
+  for (let i: u32 = 0; i < STALE_THREADS; i++) threadJoin(changetype<Thread>(load<usize>(threads + <usize>i * 4)));
+  SelfTest.checkValue("sync", "the timed-out waiter gets -ETIMEDOUT", load<i32>(staleResults), -ETIMEDOUT);
 }
 
 // --- futex ----------------------------------------------------------------
@@ -356,5 +432,6 @@ export function runCoreSelfTests(): void {
   testFpuState();
   testSemaphore();
   testPingPong();
+  testStaleWaiter();
   testFutex();
 }

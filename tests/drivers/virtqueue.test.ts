@@ -292,6 +292,38 @@ describe("split virtqueue with a simulated device", () => {
     expect(device.usedEvent()).toBe(1);
   });
 
+  it("kicks a device that asked for an event after the driver had looked (lost-notification race)", async () => {
+    // Under QEMU 7.2 TCG with one vCPU the guest's fences are dropped: the
+    // driver can read avail_event before its avail->idx store is visible,
+    // while the device, going to sleep, re-arms avail_event and reads the old
+    // avail->idx. Both think the other will act; the next look must kick.
+    const m = await instantiate();
+    const vq = m.vqCreate(0, 8, 1, 1);
+    const device = new Device(m, vq);
+    device.setAvailEvent(0);
+    m.vqAdd(vq, segments(m, REQUEST), 3, 1);
+    expect(m.vqNeedsNotify(vq)).toBe(1);
+    device.complete(device.take()[0].head, 0);
+    // Entry 1 added, judged with the device's old avail_event: no kick.
+    m.vqAdd(vq, segments(m, REQUEST), 3, 2);
+    expect(m.vqNeedsNotify(vq)).toBe(0);
+    // The device saw only entry 0, asks to hear about entry 1 and sleeps.
+    device.setAvailEvent(1);
+    expect(m.vqNeedsNotify(vq)).toBe(1); // nothing new, but the device waits for entry 1
+    expect(m.vqNeedsNotify(vq)).toBe(0); // that notification covered it
+    // The same race found by the next add instead of a later look.
+    device.complete(device.take()[0].head, 0);
+    m.vqAdd(vq, segments(m, REQUEST), 3, 3);
+    expect(m.vqNeedsNotify(vq)).toBe(0); // old avail_event (1): no kick
+    device.setAvailEvent(2);
+    m.vqAdd(vq, segments(m, REQUEST), 3, 4);
+    expect(m.vqNeedsNotify(vq)).toBe(1);
+    // A busy device (avail_event behind what it consumed) gets no kicks.
+    for (const t of device.take()) device.complete(t.head, 0);
+    m.vqAdd(vq, segments(m, REQUEST), 3, 5);
+    expect(m.vqNeedsNotify(vq)).toBe(0);
+  });
+
   it("without event index, honours VRING_USED_F_NO_NOTIFY", async () => {
     const m = await instantiate();
     const vq = m.vqCreate(0, 8, 1, 0);

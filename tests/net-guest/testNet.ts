@@ -185,7 +185,8 @@ export async function bootWisp(net: TestNet, services: string, seconds: number, 
     memory: "256M",
     smp: 1,
     cmdline: `wisp.ip=${GUEST}/24 wisp.gw=${HOST} ${services} wisp.runfor=${seconds}`,
-    extraArgs: nic,
+    // WISP_GDB_PORT: a gdbstub inside the namespace, to inspect a hung guest.
+    extraArgs: process.env.WISP_GDB_PORT ? [...nic, "-gdb", `tcp:127.0.0.1:${process.env.WISP_GDB_PORT}`] : nic,
   });
   const qemu = net.start("qemu-system-x86_64", args);
   let output = "";
