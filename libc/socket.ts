@@ -67,16 +67,15 @@ const TCP_KEEPIDLE: u64 = 4;
 const TCP_KEEPINTVL: u64 = 5;
 const TCP_KEEPCNT: u64 = 6;
 
-/** The socket File for `fd` with a reference (filePut it) at `out`; 0, -EBADF or -ENOTSOCK. */
-function socketFile(fd: u64, out: usize): i64 {
+/** The socket File for `fd` with a reference (filePut it), as its address; or -EBADF or -ENOTSOCK. */
+function socketFile(fd: u64): i64 {
   let file = fdGet(fd);
   if (file === null) return -EBADF;
   if (ksockOf(file) === null) {
     filePut(file);
     return -ENOTSOCK;
   }
-  store<usize>(out, changetype<usize>(file));
-  return 0;
+  return <i64>changetype<usize>(file);
 }
 
 function bswap16(v: u32): u32 {
@@ -168,10 +167,9 @@ export function sysSocketpair(domain: u64, type: u64, protocol: u64, sv: u64, a4
 }
 
 export function sysBind(fd: u64, address: u64, length: u64, a3: u64, a4: u64, a5: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let ks = changetype<KSock>(file.node);
   let sa = scratchBuffer();
   r = addressIn(address, length, sa);
@@ -198,10 +196,9 @@ export function sysBind(fd: u64, address: u64, length: u64, a3: u64, a4: u64, a5
 }
 
 export function sysListen(fd: u64, backlog: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let ks = changetype<KSock>(file.node);
   netLock();
   r = sockListen(netStack(), ks.id, <i32>backlog);
@@ -213,10 +210,9 @@ export function sysListen(fd: u64, backlog: u64, a2: u64, a3: u64, a4: u64, a5: 
 
 export function sysAccept4(fd: u64, address: u64, lengthPointer: u64, flags: u64, a4: u64, a5: u64): i64 {
   if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) return -EINVAL;
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   // The length is read before anything is accepted, so a bad pointer costs no connection.
   let room: i64 = 0;
   if (address != 0) {
@@ -271,10 +267,9 @@ export function sysConnect(fd: u64, address: u64, length: u64, a3: u64, a4: u64,
 }
 
 export function sysShutdown(fd: u64, how: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   if (how > 2) r = -EINVAL;
   else {
     netLock();
@@ -286,10 +281,9 @@ export function sysShutdown(fd: u64, how: u64, a2: u64, a3: u64, a4: u64, a5: u6
 }
 
 function name(fd: u64, address: u64, lengthPointer: u64, peer: bool): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let room = lengthIn(lengthPointer);
   if (room < 0) {
     filePut(file);
@@ -343,10 +337,9 @@ function destinationIn(file: File, address: u64, length: u64, out: usize): i64 {
 }
 
 export function sysSendto(fd: u64, buffer: u64, length: u64, flags: u64, address: u64, addressLength: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let to = scratchWords() + 40;
   r = destinationIn(file, address, addressLength, to);
   if (r >= 0) {
@@ -365,10 +358,9 @@ function recvOne(file: File, buffer: u64, length: u64, ioflags: u32, flags: u64,
 }
 
 export function sysRecvfrom(fd: u64, buffer: u64, length: u64, flags: u64, address: u64, lengthPointer: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let stream = changetype<KSock>(file.node).type == SOCK_STREAM;
   let from = scratchWords() + 40;
   store<u64>(from, 0);
@@ -550,10 +542,9 @@ function receiveMessage(file: File, m: usize, user: u64, flags: u64): i64 {
 }
 
 function messageCall(fd: u64, message: u64, flags: u64, send: bool): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let m = scratchBuffer() + 512;
   if (copyIn(m, message, MSGHDR_BYTES) < 0) r = -EFAULT;
   else r = send ? sendMessage(file, m, flags) : receiveMessage(file, m, message, flags);
@@ -576,10 +567,9 @@ export function sysRecvmsg(fd: u64, message: u64, flags: u64, a3: u64, a4: u64, 
  * messages after the first nonblocking.
  */
 function multiMessage(fd: u64, vector: u64, count: u64, flags: u64, send: bool): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   if (count > IOV_MAX) count = IOV_MAX;
   let done: u64 = 0;
   let f = flags & ~MSG_WAITFORONE;
@@ -684,10 +674,9 @@ function setOption(file: File, level: u64, option: u64, value: u64, length: u64)
 }
 
 export function sysSetsockopt(fd: u64, level: u64, option: u64, value: u64, length: u64, a5: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   r = setOption(file, level & 0xffffffff, option & 0xffffffff, value, length & 0xffffffff);
   filePut(file);
   return r;
@@ -743,10 +732,9 @@ function getOption(file: File, level: u64, option: u64, out: usize): i64 {
 }
 
 export function sysGetsockopt(fd: u64, level: u64, option: u64, value: u64, lengthPointer: u64, a5: u64): i64 {
-  let holder = scratchWords() + 48;
-  let r = socketFile(fd, holder);
+  let r = socketFile(fd);
   if (r < 0) return r;
-  let file = changetype<File>(load<usize>(holder));
+  let file = changetype<File>(<usize>r);
   let room = lengthIn(lengthPointer);
   if (room < 0) {
     filePut(file);
