@@ -47,7 +47,7 @@ export function buildEchoGuest(options: { log?: (line: string) => void; root?: s
   mkdirSync(root, { recursive: true });
   const tcpEcho = join(root, "tcp_echo");
   const source = join(HERE, "tcp_echo.c");
-  if (!upToDate(tcpEcho, [source])) {
+  if (!upToDate(tcpEcho, [source, join(HERE, "netTool.h")])) {
     const r = spawnSync("gcc", ["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", `${tcpEcho}.tmp`, source], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`gcc tcp_echo.c failed: ${r.error?.message ?? r.stderr}`);
     renameSync(`${tcpEcho}.tmp`, tcpEcho);

@@ -146,7 +146,7 @@ export function buildNetGuest(options: { log?: (line: string) => void; base?: Bu
   // tcp_rr: static, for the guest and the host alike.
   const tcpRr = join(paths.root, "tcp_rr");
   const source = join(HERE, "tcp_rr.c");
-  if (!upToDate(tcpRr, [source])) {
+  if (!upToDate(tcpRr, [source, join(HERE, "netTool.h")])) {
     run("gcc", ["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", `${tcpRr}.tmp`, source]);
     renameSync(`${tcpRr}.tmp`, tcpRr);
     log("tcp_rr: gcc -static -O2");

@@ -29,21 +29,8 @@
 
 #define BUFFER 65536
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_port(const char *text) {
-  char *end;
-  long port = strtol(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || port < 1 || port > 65535) {
-    fprintf(stderr, "tcp_echo: bad port '%s'\n", text);
-    exit(2);
-  }
-  return (int)port;
-}
+#define TOOL_NAME "tcp_echo"
+#include "netTool.h"
 
 /* The byte at stream offset i: not periodic at any power of two, so a lost or repeated segment shows. */
 static unsigned char pattern(unsigned long long i) {

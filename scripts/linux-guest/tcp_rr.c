@@ -29,21 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_port(const char *text) {
-  char *end;
-  long port = strtol(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || port < 1 || port > 65535) {
-    fprintf(stderr, "tcp_rr: bad port '%s'\n", text);
-    exit(2);
-  }
-  return (int)port;
-}
+#define TOOL_NAME "tcp_rr"
+#include "netTool.h"
 
 static struct sockaddr_in parse_addr(const char *host, const char *port) {
   struct sockaddr_in addr;
