@@ -46,14 +46,18 @@ export function tlbShootdownInterrupt(): void {
 
 /** Flushes the range on every online CPU and returns when all have. */
 export function flushTlbRange(start: u64, pages: u64): void {
-  flushTlbLocal(start, pages);
   let others = Cpus.online - 1;
-  if (others == 0) return;
+  if (others == 0) {
+    flushTlbLocal(start, pages);
+    return;
+  }
   let token: u64 = 0;
   while ((token = spinTryLock(lock)) == 0) {
     serve();
     pause();
   }
+  // From here interrupts are off: the local flush and `self` are the same CPU.
+  flushTlbLocal(start, pages);
   let self = thisCpu();
   store<u64>(request + REQUEST_START, start);
   store<u64>(request + REQUEST_PAGES, pages);

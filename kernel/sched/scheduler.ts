@@ -37,7 +37,12 @@ function stateAddress(thread: Thread): usize {
 }
 
 export function currentThread(): Thread {
-  return changetype<Thread>(thisCpu().current);
+  // With interrupts on, a preemption between finding this CPU and reading
+  // its current thread could move us and return another CPU's thread.
+  let flags = interruptsSave();
+  let current = thisCpu().current;
+  interruptsRestore(flags);
+  return changetype<Thread>(current);
 }
 
 /** Appends `thread` to `cpu`'s run queue; with its lock held. */
@@ -62,9 +67,13 @@ function dequeueLocked(cpu: PerCpu): usize {
 /** Puts a runnable thread on `cpu`'s queue and makes sure that CPU notices:
  * an idle CPU switches at once, a busy one arms its slice timer. */
 function enqueue(cpu: PerCpu, thread: Thread): void {
-  let flags = spinLock(runLock(cpu));
+  // Interrupts stay off throughout: a waker preempted and moved to another
+  // CPU after deciding `cpu` is its own would arm that CPU's slice timer
+  // from here, in this CPU's timer list (two CPUs then edit one timer).
+  let flags = interruptsSave();
+  let lockFlags = spinLock(runLock(cpu));
   enqueueLocked(cpu, thread);
-  spinUnlock(runLock(cpu), flags);
+  spinUnlock(runLock(cpu), lockFlags);
   let self = thisCpu();
   if (cpu.index == self.index) {
     if (self.current == self.idle) self.needResched = 1;
@@ -72,6 +81,7 @@ function enqueue(cpu: PerCpu, thread: Thread): void {
   } else {
     Lapic.sendIpi(cpu.apicId, VECTOR_RESCHEDULE);
   }
+  interruptsRestore(flags);
 }
 
 function onSliceEnd(cpuIndex: usize): void {

@@ -24,7 +24,7 @@ import {
 } from "../sync/mutex";
 import { ETIMEDOUT, WaitQueue, waitQueueInit, waitQueueSleep, waitQueueWake } from "../sync/waitqueue";
 import { Clock } from "../time/clock";
-import { Timer, timerStart } from "../time/timer";
+import { Timer, timerListIntact, timerStart } from "../time/timer";
 import { SelfTest } from "./report";
 
 const MILLI: u64 = 1_000_000;
@@ -118,6 +118,47 @@ function testPreemption(): void {
   let countA = load<u64>(spinCounters);
   let countB = load<u64>(spinCounters, 8);
   SelfTest.check("sched", "two busy threads on one CPU both progress (preemption)", countA > 0 && countB > 0);
+}
+
+// --- wake-ups from threads that move between CPUs -------------------------
+
+const STORM_THREADS: u32 = 4;
+const STORM_ROUNDS: u32 = 150;
+const stormSpawned = memory.data(4, 4);
+
+function stormChild(arg: usize): void {}
+
+// Spawning wakes a thread from thread context with interrupts on, while
+// sleeps arm timers: a waker moved to another CPU half-way must not edit a
+// CPU's slice timer or timer list from the wrong CPU (that once tied a
+// timer list into a cycle and hung the kernel).
+function stormWorker(seed: usize): void {
+  let x = <u32>seed * 2654435761 + 1;
+  for (let i: u32 = 0; i < STORM_ROUNDS; i++) {
+    if (threadSpawn("storm-child", stormChild, 0, CPU_ANY, true) !== null) atomicAdd32(stormSpawned, 1);
+    x = x * 1103515245 + 12345;
+    sleepNanos(<u64>((x >>> 16) % 200) * 1000);
+  }
+}
+
+function testWakeStorm(): void {
+  atomicStore32(stormSpawned, 0);
+  let workers = memory.data(<i32>(STORM_THREADS * 4), 4);
+  for (let i: u32 = 0; i < STORM_THREADS; i++) {
+    let t = threadSpawn("storm", stormWorker, i, CPU_ANY, false);
+    if (t === null) {
+      SelfTest.check("sched", "spawn storm workers", false);
+      return;
+    }
+    store<u32>(workers + i * 4, changetype<usize>(t));
+  }
+  for (let i: u32 = 0; i < STORM_THREADS; i++) threadJoin(changetype<Thread>(load<u32>(workers + i * 4)));
+  let intact = true;
+  for (let c: u32 = 0; c < Cpus.online; c++) {
+    if (!timerListIntact(perCpu(c)) || runQueueLength(perCpu(c)) < 0) intact = false;
+  }
+  SelfTest.checkValue("sched", "threads spawned while others sleep and move", atomicLoad32(stormSpawned), STORM_THREADS * STORM_ROUNDS);
+  SelfTest.check("sched", "every CPU's timer list and run queue intact after the storm", intact);
 }
 
 // --- mutex and condition variable ping-pong -------------------------------
@@ -429,6 +470,7 @@ export function runCoreSelfTests(): void {
   testAllocators();
   testTimers();
   testPreemption();
+  testWakeStorm();
   testFpuState();
   testSemaphore();
   testPingPong();

@@ -3,7 +3,7 @@
 // all when there is none: the kernel is tickless when idle. Callbacks run in
 // interrupt context with interrupts off: they may wake threads and set flags.
 import { pause, rdtsc } from "../../arch/x86_64/cpu";
-import { atomicLoad32, atomicStore32 } from "../../arch/x86_64/atomic";
+import { atomicLoad32, atomicStore32, interruptsRestore, interruptsSave } from "../../arch/x86_64/atomic";
 import { Lapic } from "../../arch/x86_64/lapic";
 import { spinLock, spinUnlock } from "../sync/spinlock";
 import { PerCpu, perCpu, thisCpu } from "../sched/percpu";
@@ -55,6 +55,10 @@ function unlink(cpu: PerCpu, timer: Timer): void {
 
 /** Arms `timer` on this CPU for TSC value `deadline`; re-arms if already armed. */
 export function timerStart(timer: Timer, deadline: u64, callback: (arg: usize) => void, arg: usize): void {
+  // Interrupts off from choosing this CPU's list to programming its APIC: a
+  // preemption in between could move us and put the timer in another CPU's
+  // list with our APIC armed for it (and theirs not).
+  let outer = interruptsSave();
   timerCancel(timer);
   let cpu = thisCpu();
   let flags = spinLock(lockOf(cpu));
@@ -74,6 +78,7 @@ export function timerStart(timer: Timer, deadline: u64, callback: (arg: usize) =
   store<usize>(link, changetype<usize>(timer));
   rearm(cpu);
   spinUnlock(lockOf(cpu), flags);
+  interruptsRestore(outer);
 }
 
 /**
@@ -128,4 +133,25 @@ export function timerInterrupt(): void {
     changetype<(arg: usize) => void>(callback)(arg);
     atomicStore32(running, 0);
   }
+}
+
+/** Whether `cpu`'s timer list is sound: finite (no cycle), sorted, every
+ * entry armed and belonging to that CPU (self-tests and diagnostics). */
+export function timerListIntact(cpu: PerCpu): bool {
+  let flags = spinLock(lockOf(cpu));
+  let intact = true;
+  let steps: u32 = 0;
+  let previous: u64 = 0;
+  let t = cpu.timerHead;
+  while (t != 0) {
+    let timer = changetype<Timer>(t);
+    if (++steps > 1_000_000 || timer.cpu != cpu.index || timer.armed == 0 || timer.deadline < previous) {
+      intact = false;
+      break;
+    }
+    previous = timer.deadline;
+    t = timer.next;
+  }
+  spinUnlock(lockOf(cpu), flags);
+  return intact;
 }

@@ -24,7 +24,7 @@ describe.skipIf(!tapTestsUsable)("200 concurrent connections, 5 rounds, no leak 
   beforeAll(async () => {
     net = new TestNet("conns");
     guest = await bootWisp(net, "wisp.echo=7 wisp.http=80", 200);
-    expect(await net.waitForPing()).toBe(true);
+    await net.waitForPing(guest);
   }, 120_000);
 
   afterAll(() => net?.close());

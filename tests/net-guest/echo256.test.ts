@@ -37,8 +37,8 @@ describe.skipIf(!tapTestsUsable)("256 MiB through the TCP echo service over a ta
       bootWisp(clean, "wisp.echo=7 wisp.http=80", seconds),
       bootWisp(lossy, "wisp.echo=7 wisp.http=80", seconds, IMPAIRMENT),
     ]);
-    expect(await clean.waitForPing()).toBe(true);
-    expect(await lossy.waitForPing()).toBe(true);
+    await clean.waitForPing(cleanGuest);
+    await lossy.waitForPing(lossyGuest);
   }, 120_000);
 
   afterAll(() => {

@@ -113,12 +113,20 @@ export class TestNet {
     return values;
   }
 
-  /** Waits (bounded) until the guest answers ping: ARP resolved both ways. */
-  async waitForPing(attempts = 15): Promise<boolean> {
+  /**
+   * Waits (bounded) until the guest answers ping (ARP resolved both ways);
+   * otherwise throws with what the namespace and the guest show.
+   */
+  async waitForPing(guest: WispGuest, attempts = 15): Promise<void> {
+    let last: Proc | null = null;
     for (let i = 0; i < attempts; i++) {
-      if ((await this.run("ping", ["-c", "1", "-W", "2", GUEST], 5000)).status === 0) return true;
+      last = await this.run("ping", ["-c", "1", "-W", "2", GUEST], 5000);
+      if (last.status === 0) return;
     }
-    return false;
+    const link = await this.run("ip", ["-s", "link", "show", "tap0"], 5000);
+    const neighbours = await this.run("ip", ["neigh"], 5000);
+    throw new Error(`the guest did not answer ${attempts} pings; last: ${last?.stdout}${last?.stderr}\n` +
+      `tap0: ${link.stdout}\nneighbours: ${neighbours.stdout}\nguest console (QEMU ${guest.qemu.exitCode === null ? "running" : `exited ${guest.qemu.exitCode}`}):\n${guest.output().slice(-3000)}`);
   }
 
   close(): void {
