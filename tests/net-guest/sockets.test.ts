@@ -42,13 +42,7 @@ describe("socket system calls inside the guest (tests/programs/net/sockets.c)", 
   }
 });
 
-// Net channels on are left out of this suite: with them the guest stopped
-// answering (TCP and UDP) in 2 of 3 fresh-clone runs of npm test on a busy
-// host, an open bug (channels are off by default; docs/network-stack.md).
-// WISP_TEST_NETCHANNELS=on runs them too, to work on it.
-const ECHO_SERVER_CHANNELS = process.env.WISP_TEST_NETCHANNELS === "on" ? ["on", "off"] : ["off"];
-
-for (const channels of ECHO_SERVER_CHANNELS) describe(`C echo servers in the guest, clients on the host (hostfwd 127.0.0.1), net channels ${channels}`, () => {
+for (const channels of ["on", "off"]) describe(`C echo servers in the guest, clients on the host (hostfwd 127.0.0.1), net channels ${channels}`, () => {
   let qemu: ChildProcess | null = null;
   let output = "";
   let tcpPort = 0;
