@@ -363,12 +363,9 @@ function cpuInitEntry(arg: usize): void {
 /** Enables system calls on every CPU and moves interrupt entry off application stacks. */
 function prepareCpus(): void {
   idtUseEntryStack();
-  let self = thisCpu().index;
+  // A pinned helper on every CPU, ours too: which CPU is ours can change
+  // under preemption between asking and acting.
   for (let cpu: u32 = 0; cpu < Cpus.online; cpu++) {
-    if (cpu == self) {
-      syscallCpuInit();
-      continue;
-    }
     let helper = threadSpawn("syscall-init", cpuInitEntry, 0, cpu, false);
     if (helper === null) {
       cannotRun("out of memory");

@@ -35,7 +35,7 @@ describe.skipIf(!tapTestsUsable)("256 MiB through the TCP echo service over a ta
     const seconds = Math.ceil(LOSSY_TIMEOUT_MS / 1000) + 60;
     [cleanGuest, lossyGuest] = await Promise.all([
       bootWisp(clean, "wisp.echo=7 wisp.http=80", seconds),
-      bootWisp(lossy, "wisp.echo=7 wisp.http=80", seconds, IMPAIRMENT),
+      bootWisp(lossy, "wisp.echo=7 wisp.http=80", seconds, { impairment: IMPAIRMENT }),
     ]);
     await clean.waitForPing(cleanGuest);
     await lossy.waitForPing(lossyGuest);

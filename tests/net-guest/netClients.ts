@@ -119,10 +119,13 @@ export async function echoConcurrent(port: number, inputs: Buffer[], timeoutMs =
           if (received >= first.length) resolve();
         });
       });
-      closed.push(new Promise<void>((resolve, reject) => {
+      const done = new Promise<void>((resolve, reject) => {
         socket.on("error", reject);
         socket.on("close", () => resolve());
-      }));
+      });
+      // Awaited below with the others; until then a failure must not be an unhandled rejection.
+      done.catch(() => {});
+      closed.push(done);
       socket.write(first);
       await echoedFirst;
     }

@@ -3,45 +3,24 @@
 // HTTP responder, 1 MiB through the TCP echo (sha256 both ways), 50
 // sequential connections, a UDP echo datagram. One guest for all of them;
 // wisp.runfor bounds its life and afterAll kills it.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import dgram from "node:dgram";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deviceArgs } from "../../scripts/run/devices.ts";
 import { qemuArgs } from "../../scripts/run/qemu.ts";
+import { type RunningQemu, startQemu } from "../../scripts/run/qemuProcess.ts";
+import { echo, freeTcpPort, freeUdpPort, sha256, udpEchoAll } from "./netClients.ts";
 
 const KERNEL = "build/kernel.elf";
 const GUEST_SECONDS = 90;
 
-let qemu: ChildProcess | null = null;
-let output = "";
+let guest: RunningQemu | null = null;
+const output = (): string => guest?.output() ?? "";
 let httpPort = 0;
 let echoPort = 0;
 let udpPort = 0;
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket("udp4");
-    socket.on("error", reject);
-    socket.bind(0, "127.0.0.1", () => {
-      const port = socket.address().port;
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 /** Status line and body of GET / through a plain socket. */
 function httpGet(port: number, timeoutMs = 3000): Promise<string> {
@@ -54,30 +33,6 @@ function httpGet(port: number, timeoutMs = 3000): Promise<string> {
     socket.on("error", reject);
     socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
   });
-}
-
-/** Sends `data` through the echo service and collects what comes back until the guest closes. */
-function echo(port: number, data: Buffer, timeoutMs = 30_000): Promise<{ back: Buffer; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const start = process.hrtime.bigint();
-    socket.setNoDelay(true);
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`timeout after ${received} bytes`)));
-    socket.on("connect", () => socket.end(data));
-    socket.on("data", (chunk) => {
-      chunks.push(chunk);
-      received += chunk.length;
-    });
-    socket.on("error", reject);
-    socket.on("close", () =>
-      resolve({ back: Buffer.concat(chunks), ms: Number(process.hrtime.bigint() - start) / 1e6 }));
-  });
-}
-
-function sha256(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 function haveCurl(): boolean {
@@ -111,33 +66,30 @@ beforeAll(async () => {
       ],
     }),
   });
-  qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
-  qemu.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-  qemu.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
+  guest = startQemu(args);
   // Up when the guest says so and HTTP answers (DHCP may take a moment).
+  await guest.waitFor("net: running", 30_000);
+  await guest.waitFor(/net: (DHCP bound|no DHCP answer)/, 30_000);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (qemu.exitCode !== null) throw new Error(`QEMU exited early:\n${output}`);
-    if (output.includes("net: running") && /net: (DHCP bound|no DHCP answer)/.test(output)) {
-      const reply = await httpGet(httpPort, 1000).catch(() => "");
-      if (reply.startsWith("HTTP/1.1 200")) return;
-    }
+    const reply = await httpGet(httpPort, 1000).catch(() => "");
+    if (reply.startsWith("HTTP/1.1 200")) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the guest's services did not come up:\n${output}`);
+  throw new Error(`the guest's HTTP service did not answer:\n${output()}`);
 }, 60_000);
 
 afterAll(() => {
-  if (qemu !== null && qemu.exitCode === null) qemu.kill("SIGKILL");
+  guest?.kill();
 });
 
 describe("built-in services over user networking (hostfwd 127.0.0.1)", () => {
   it("logs its configuration", () => {
-    expect(output).toMatch(/net: stack up, 1 interface/);
-    expect(output).toMatch(/net: (DHCP bound 10\.0\.2\.15|10\.0\.2\.15 mask)/);
-    expect(output).toContain("net: tcp-echo on port 7");
-    expect(output).toContain("net: udp-echo on port 7");
-    expect(output).toContain("net: http on port 80");
+    expect(output()).toMatch(/net: stack up, 1 interface/);
+    expect(output()).toMatch(/net: (DHCP bound 10\.0\.2\.15|10\.0\.2\.15 mask)/);
+    expect(output()).toContain("net: tcp-echo on port 7");
+    expect(output()).toContain("net: udp-echo on port 7");
+    expect(output()).toContain("net: http on port 80");
   });
 
   it("answers HTTP GET with 200 and a fixed body (curl)", () => {
@@ -184,25 +136,6 @@ describe("built-in services over user networking (hostfwd 127.0.0.1)", () => {
   });
 
   it("echoes a UDP datagram", async () => {
-    const socket = dgram.createSocket("udp4");
-    try {
-      const payload = randomBytes(1200);
-      const reply = await new Promise<Buffer>((resolve, reject) => {
-        const timer = setInterval(() => socket.send(payload, udpPort, "127.0.0.1"), 500);
-        socket.on("message", (message) => {
-          clearInterval(timer);
-          resolve(message);
-        });
-        socket.on("error", reject);
-        setTimeout(() => {
-          clearInterval(timer);
-          reject(new Error("no UDP reply"));
-        }, 5000);
-        socket.send(payload, udpPort, "127.0.0.1");
-      });
-      expect(sha256(reply)).toBe(sha256(payload));
-    } finally {
-      socket.close();
-    }
+    expect(await udpEchoAll(udpPort, [randomBytes(1200)], 5000)).toBe(1);
   });
 });

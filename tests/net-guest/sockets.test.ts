@@ -7,7 +7,6 @@
 // clients open at once, datagrams. echo_client.c connects out (nonblocking)
 // to an echo server this test runs on the host (10.0.2.2 in the guest). wisp.runfor does not apply (the program runs until
 // killed): afterAll kills QEMU.
-import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGuest } from "../../scripts/run/guest.ts";
 import { deviceArgs } from "../../scripts/run/devices.ts";
 import { qemuArgs } from "../../scripts/run/qemu.ts";
+import { type RunningQemu, startQemu } from "../../scripts/run/qemuProcess.ts";
 import { buildNetProgram } from "./programs.ts";
 import { echo, echoConcurrent, freeTcpPort, freeUdpPort, sha256, udpEchoAll } from "./netClients.ts";
 
@@ -43,8 +43,7 @@ describe("socket system calls inside the guest (tests/programs/net/sockets.c)", 
 });
 
 for (const channels of ["on", "off"]) describe(`C echo servers in the guest, clients on the host (hostfwd 127.0.0.1), net channels ${channels}`, () => {
-  let qemu: ChildProcess | null = null;
-  let output = "";
+  let guest: RunningQemu | null = null;
   let tcpPort = 0;
   let udpPort = 0;
   let nbPort = 0;
@@ -75,19 +74,13 @@ for (const channels of ["on", "off"]) describe(`C echo servers in the guest, cli
         }),
       ],
     });
-    qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
-    qemu.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-    qemu.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("latin1")));
-    const deadline = Date.now() + 60_000;
-    while (!output.includes("echo_server: ready")) {
-      if (Date.now() > deadline || qemu.exitCode !== null) throw new Error(`the guest did not come up:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    guest = startQemu(args);
+    await guest.waitFor("echo_server: ready", 60_000);
   }, 90_000);
 
   afterAll(() => {
-    if (process.env.SHOW_GUEST) console.log(output);
-    if (qemu !== null && qemu.exitCode === null) qemu.kill("SIGKILL");
+    if (process.env.SHOW_GUEST) console.log(guest?.output());
+    guest?.kill();
   });
 
   it("echoes 16 MiB through the blocking server (sha256 both ways)", async () => {

@@ -9,6 +9,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { deviceArgs } from "../../scripts/run/devices.ts";
 import { qemuArgs } from "../../scripts/run/qemu.ts";
+import { type RunningQemu, startQemu } from "../../scripts/run/qemuProcess.ts";
 
 export const KERNEL = "build/kernel.elf";
 export const GUEST = "10.0.2.15";
@@ -67,7 +68,16 @@ export class TestNet {
 
   /** A long-running process inside the namespace, killed by close(). */
   start(command: string, args: string[]): ChildProcess {
-    const child = spawn("ip", ["netns", "exec", this.name, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    return this.track(spawn("ip", this.exec(command, args), { stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  /** `ip` arguments that run `command` inside the namespace. */
+  exec(command: string, args: string[] = []): string[] {
+    return ["netns", "exec", this.name, command, ...args];
+  }
+
+  /** Makes close() kill `child` (started inside the namespace). */
+  track(child: ChildProcess): ChildProcess {
     this.processes.push(child);
     return child;
   }
@@ -126,7 +136,7 @@ export class TestNet {
     const link = await this.run("ip", ["-s", "link", "show", "tap0"], 5000);
     const neighbours = await this.run("ip", ["neigh"], 5000);
     throw new Error(`the guest did not answer ${attempts} pings; last: ${last?.stdout}${last?.stderr}\n` +
-      `tap0: ${link.stdout}\nneighbours: ${neighbours.stdout}\nguest console (QEMU ${guest.qemu.exitCode === null ? "running" : `exited ${guest.qemu.exitCode}`}):\n${guest.output().slice(-3000)}`);
+      `tap0: ${link.stdout}\nneighbours: ${neighbours.stdout}\nguest console (QEMU ${guest.qemu.process.exitCode === null ? "running" : `exited ${guest.qemu.process.exitCode}`}):\n${guest.output().slice(-3000)}`);
   }
 
   close(): void {
@@ -149,19 +159,28 @@ export function buildImpair(): string {
 }
 
 export interface WispGuest {
-  qemu: ChildProcess;
+  qemu: RunningQemu;
   /** The serial console so far. */
   output(): string;
   /** The relay's counters line (after it is stopped); "" without a relay. */
   stopRelay(): Promise<string>;
 }
 
+export interface BootOptions {
+  /** The dgram backend behind the impairment relay instead of the tap. */
+  impairment?: Impairment;
+  /** vCPUs (default 1). */
+  smp?: number;
+}
+
 /**
- * Boots Wisp in `net` with a static address and `services` on the command
- * line; the NIC is the tap, or the dgram backend behind the relay when
- * `impairment` is given. Resolves when the guest says its stack runs.
+ * Boots Wisp in `net` with a static address and `services` (more command
+ * line words) for `seconds` (wisp.runfor); the NIC is the tap, or the
+ * dgram backend behind the relay when an impairment is given. Resolves
+ * when the guest says its stack runs.
  */
-export async function bootWisp(net: TestNet, services: string, seconds: number, impairment?: Impairment): Promise<WispGuest> {
+export async function bootWisp(net: TestNet, services: string, seconds: number, options: BootOptions = {}): Promise<WispGuest> {
+  const { impairment, smp = 1 } = options;
   if (!existsSync(KERNEL)) throw new Error(`${KERNEL} is missing: run make (npm test does)`);
   let relay: ChildProcess | null = null;
   let relayOutput = "";
@@ -191,23 +210,17 @@ export async function bootWisp(net: TestNet, services: string, seconds: number, 
     machine: "microvm",
     accelerator: "tcg",
     memory: "256M",
-    smp: 1,
+    smp,
     cmdline: `wisp.ip=${GUEST}/24 wisp.gw=${HOST} ${services} wisp.runfor=${seconds}`,
     // WISP_GDB_PORT: a gdbstub inside the namespace, to inspect a hung guest.
     extraArgs: process.env.WISP_GDB_PORT ? [...nic, "-gdb", `tcp:127.0.0.1:${process.env.WISP_GDB_PORT}`] : nic,
   });
-  const qemu = net.start("qemu-system-x86_64", args);
-  let output = "";
-  qemu.stdout!.on("data", (c: Buffer) => (output += c.toString("latin1")));
-  qemu.stderr!.on("data", (c: Buffer) => (output += c.toString("latin1")));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes("net: running")) {
-    if (Date.now() > deadline || qemu.exitCode !== null) throw new Error(`the guest did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const qemu = startQemu(args, ["ip", ...net.exec("qemu-system-x86_64")]);
+  net.track(qemu.process);
+  await qemu.waitFor("net: running", 60_000);
   return {
     qemu,
-    output: () => output,
+    output: () => qemu.output(),
     stopRelay: async () => {
       if (relay === null) return "";
       if (relay.exitCode === null) {
