@@ -5,6 +5,7 @@
 // page allocator and heap with the arch imports mocked (one JS thread).
 import asc from "assemblyscript/asc";
 import { beforeAll, describe, expect, it } from "vitest";
+import { atomicImports, newArchState } from "../support/archMock.ts";
 
 const MiB = 1 << 20;
 const MEMORY = 16 * MiB;
@@ -51,41 +52,13 @@ beforeAll(async () => {
 
 async function instantiate(): Promise<Vq> {
   let memory: WebAssembly.Memory | undefined;
-  const dv = () => new DataView(memory!.buffer);
   const instance = await WebAssembly.instantiate(module, {
     env: {
       abort(_m: number, _f: number, line: number, column: number): never {
         throw new Error(`AS abort at ${line}:${column}`);
       },
     },
-    arch: {
-      atomicExchange32(a: number, v: number) { const o = dv().getUint32(a, true); dv().setUint32(a, v, true); return o; },
-      atomicCompareExchange32(a: number, e: number, d: number) {
-        const o = dv().getUint32(a, true);
-        if (o === e >>> 0) dv().setUint32(a, d, true);
-        return o;
-      },
-      atomicCompareExchange64(a: number, e: bigint, d: bigint) {
-        const o = dv().getBigUint64(a, true);
-        if (o === BigInt.asUintN(64, e)) dv().setBigUint64(a, BigInt.asUintN(64, d), true);
-        return o;
-      },
-      atomicAdd32(a: number, d: number) { const o = dv().getUint32(a, true); dv().setUint32(a, (o + d) >>> 0, true); return o; },
-      atomicAdd64(a: number, d: bigint) {
-        const o = dv().getBigUint64(a, true);
-        dv().setBigUint64(a, BigInt.asUintN(64, o + d), true);
-        return o;
-      },
-      atomicLoad32: (a: number) => dv().getUint32(a, true),
-      atomicLoad64: (a: number) => dv().getBigUint64(a, true),
-      atomicStore32: (a: number, v: number) => dv().setUint32(a, v, true),
-      atomicStore64: (a: number, v: bigint) => dv().setBigUint64(a, BigInt.asUintN(64, v), true),
-      memoryFence() {},
-      interruptsSave: () => 0n,
-      interruptsRestore() {},
-      cpuIndex: () => 0,
-      pause() { throw new Error("spinning on a lock in a single-threaded test"); },
-    },
+    arch: atomicImports(() => memory!, newArchState()),
   });
   const vq = instance.exports as unknown as Vq;
   memory = vq.memory;

@@ -5,6 +5,7 @@
 // compile. Helpers: addresses, memory access, two stacks over a test link,
 // driving them through simulated time, TCP transfers.
 import { AbortError, compileAssemblyScript, readString } from "../support/asc.ts";
+import { atomicImports, newArchState } from "../support/archMock.ts";
 export { AbortError, readString } from "../support/asc.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
@@ -58,11 +59,6 @@ export function netModule(): Promise<WebAssembly.Module> {
 /** A fresh instance with the page allocator set up over its memory. */
 export async function instantiate(): Promise<NetExports> {
   let memory: WebAssembly.Memory | undefined;
-  let view = new DataView(new ArrayBuffer(0));
-  const dv = (): DataView => {
-    if (view.buffer !== memory!.buffer) view = new DataView(memory!.buffer);
-    return view;
-  };
   const imports = {
     env: {
       abort(message: number, file: number, line: number, column: number): never {
@@ -71,26 +67,7 @@ export async function instantiate(): Promise<NetExports> {
         throw new AbortError(text + where);
       },
     },
-    arch: {
-      atomicExchange32(address: number, value: number): number {
-        const old = dv().getUint32(address, true);
-        dv().setUint32(address, value, true);
-        return old;
-      },
-      atomicAdd32(address: number, delta: number): number {
-        const old = dv().getUint32(address, true);
-        dv().setUint32(address, (old + delta) >>> 0, true);
-        return old;
-      },
-      atomicLoad32: (address: number): number => dv().getUint32(address, true),
-      atomicStore32: (address: number, value: number): void => dv().setUint32(address, value, true),
-      interruptsSave: (): bigint => 0n,
-      interruptsRestore(): void {},
-      cpuIndex: (): number => 0,
-      pause(): void {
-        throw new Error("deadlock: spinning on a lock nobody will release");
-      },
-    },
+    arch: atomicImports(() => memory!, newArchState()),
   };
   const instance = await WebAssembly.instantiate(await netModule(), imports);
   const ex = instance.exports as unknown as NetExports;

@@ -5,6 +5,7 @@
 // handler) stands in for the CPU behind the "arch" imports.
 import asc from "assemblyscript/asc";
 import { compileAssemblyScript } from "../support/asc.ts";
+import { atomicImports, newArchState } from "../support/archMock.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -264,6 +265,7 @@ export class Vm {
     const mmu = new Mmu(() => vm!);
     const view = () => vm!.view();
     const arch: Record<string, (...args: never[]) => unknown> = {
+      ...atomicImports(() => vm!.exports.memory, newArchState()),
       readCr3: () => BigInt(mmu.cr3) | 0x18n,
       invalidatePage: (virt: bigint) => {
         mmu.invalidated.push(virt);
@@ -272,28 +274,6 @@ export class Vm {
       flushTlbAll: () => {
         mmu.cr3Reloads++;
         mmu.tlb.clear();
-      },
-      interruptsSave: () => 0n,
-      interruptsRestore: () => undefined,
-      pause: () => undefined,
-      cpuIndex: () => 0,
-      memoryFence: () => undefined,
-      atomicLoad32: (address: number) => view().getUint32(address, true),
-      atomicStore32: (address: number, value: number) => view().setUint32(address, value, true),
-      atomicExchange32: (address: number, value: number) => {
-        const old = view().getUint32(address, true);
-        view().setUint32(address, value, true);
-        return old;
-      },
-      atomicCompareExchange32: (address: number, expected: number, desired: number) => {
-        const old = view().getUint32(address, true);
-        if (old === expected >>> 0) view().setUint32(address, desired, true);
-        return old;
-      },
-      atomicAdd32: (address: number, delta: number) => {
-        const old = view().getUint32(address, true);
-        view().setUint32(address, (old + delta) >>> 0, true);
-        return old;
       },
       outb: (port: number, value: number) => {
         // The console writes "\r\n"; keep plain newlines.
