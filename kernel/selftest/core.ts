@@ -48,6 +48,9 @@ function testTimers(): void {
   setAffinity(0);
   firedCount = 0;
   memory.fill(fired, 0, TIMER_COUNT * 16);
+  // Armed with interrupts off: a vCPU stalled by a busy host mid-loop would
+  // otherwise fire timers already due in arming order, not deadline order.
+  let flags = interruptsSave();
   let start = rdtsc();
   // Deadlines 1..16 ms in a scrambled arming order.
   for (let i: u32 = 0; i < TIMER_COUNT; i++) {
@@ -56,6 +59,7 @@ function testTimers(): void {
     let deadline = start + Clock.nanosToTicks(<u64>(slot + 1) * MILLI);
     timerStart(timer, deadline, onTestTimer, slot);
   }
+  interruptsRestore(flags);
   sleepNanos(40 * MILLI);
   let inOrder = firedCount == TIMER_COUNT;
   let worstLateNanos: u64 = 0;
