@@ -3,7 +3,7 @@
 // come from the physical allocator, zeroed.
 import { heapAlloc, heapFree, TAG_FS } from "../../kernel/mm/heap";
 import { allocPageZeroed, freePage, PAGE_SIZE } from "../../kernel/mm/physical";
-import { EFBIG, ENOMEM, ENXIO } from "../../kernel/errno";
+import { EFBIG, ENOSPC, ENXIO } from "../../kernel/errno";
 import { Inode, RamFs } from "./inode";
 
 /** Largest file size ramfs keeps (its page table stays below 4 MiB). */
@@ -47,8 +47,20 @@ export function dataPageForWrite(inode: Inode, index: u32): usize {
   return page;
 }
 
-/** Reads up to `count` bytes at `offset` into kernel memory: bytes read. */
-export function dataRead(inode: Inode, offset: u64, out: usize, count: u64): u64 {
+/** A page of zeros: what a hole reads as. */
+export const dataZeroPage = memory.data(<i32>PAGE_SIZE, 16);
+
+/**
+ * Moves `bytes` between file memory at `filePage` (a hole reads from
+ * dataZeroPage) and the caller's buffer at `buffer`: 0 or -errno. Kernel
+ * callers copy with memory.copy; the system calls through ioCopyIn/Out,
+ * which check application addresses (`flags` is theirs).
+ */
+export type DataCopy = (filePage: usize, buffer: u64, bytes: usize, flags: u32) => i32;
+
+/** Reads up to `count` bytes at `offset` through `copy`, page by page:
+ * bytes read, or the copy's -errno when nothing was. */
+export function dataReadThrough(inode: Inode, offset: u64, buffer: u64, count: u64, copy: DataCopy, flags: u32): i64 {
   if (offset >= inode.size) return 0;
   if (count > inode.size - offset) count = inode.size - offset;
   let done: u64 = 0;
@@ -58,32 +70,61 @@ export function dataRead(inode: Inode, offset: u64, out: usize, count: u64): u64
     let chunk = PAGE - within;
     if (chunk > count - done) chunk = count - done;
     let page = dataPage(inode, <u32>(at / PAGE));
-    if (page == 0) memory.fill(out + <usize>done, 0, <usize>chunk);
-    else memory.copy(out + <usize>done, page + <usize>within, <usize>chunk);
+    let result = copy(page != 0 ? page + <usize>within : dataZeroPage, buffer + done, <usize>chunk, flags);
+    if (result < 0) return done > 0 ? <i64>done : <i64>result;
     done += chunk;
   }
-  return done;
+  return <i64>done;
 }
 
-/** Writes `count` bytes of kernel memory at `offset`, growing the file:
- * bytes written (short when memory runs out after some), or -errno. */
-export function dataWrite(inode: Inode, offset: u64, source: usize, count: u64, now: u64): i64 {
+/**
+ * Writes `count` bytes at `offset` through `copy`, filling holes with new
+ * pages and growing the file: bytes written (short when memory runs out or
+ * a copy fails after some), or -errno (-EFBIG past the size limit, -ENOSPC
+ * out of pages, the copy's) when nothing was.
+ */
+export function dataWriteThrough(inode: Inode, offset: u64, buffer: u64, count: u64, copy: DataCopy, flags: u32, now: u64): i64 {
   if (offset >= RAMFS_MAX_BYTES) return count == 0 ? 0 : -EFBIG;
   if (count > RAMFS_MAX_BYTES - offset) count = RAMFS_MAX_BYTES - offset;
   let done: u64 = 0;
+  let result: i32 = 0;
   while (done < count) {
     let at = offset + done;
     let within = at & (PAGE - 1);
     let chunk = PAGE - within;
     if (chunk > count - done) chunk = count - done;
     let page = dataPageForWrite(inode, <u32>(at / PAGE));
-    if (page == 0) break;
-    memory.copy(page + <usize>within, source + <usize>done, <usize>chunk);
+    if (page == 0) {
+      result = -ENOSPC;
+      break;
+    }
+    result = copy(page + <usize>within, buffer + done, <usize>chunk, flags);
+    if (result < 0) break;
     done += chunk;
   }
-  if (done == 0 && count > 0) return -ENOMEM;
-  dataWritten(inode, offset + done, now);
-  return <i64>done;
+  if (done > 0) dataWritten(inode, offset + done, now);
+  return done > 0 || count == 0 ? <i64>done : <i64>result;
+}
+
+function kernelCopyOut(filePage: usize, buffer: u64, bytes: usize, flags: u32): i32 {
+  memory.copy(<usize>buffer, filePage, bytes);
+  return 0;
+}
+
+function kernelCopyIn(filePage: usize, buffer: u64, bytes: usize, flags: u32): i32 {
+  memory.copy(filePage, <usize>buffer, bytes);
+  return 0;
+}
+
+/** Reads up to `count` bytes at `offset` into kernel memory: bytes read. */
+export function dataRead(inode: Inode, offset: u64, out: usize, count: u64): u64 {
+  return <u64>dataReadThrough(inode, offset, <u64>out, count, kernelCopyOut, 0);
+}
+
+/** Writes `count` bytes of kernel memory at `offset`, growing the file:
+ * bytes written (short when memory runs out after some), or -errno. */
+export function dataWrite(inode: Inode, offset: u64, source: usize, count: u64, now: u64): i64 {
+  return dataWriteThrough(inode, offset, <u64>source, count, kernelCopyIn, 0, now);
 }
 
 /** After a write that ended at `end`: size and times. */

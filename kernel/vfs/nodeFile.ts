@@ -7,9 +7,9 @@
 // opened by, for /proc/self/fd.
 import { getRandomBytes } from "../../drivers/entropy";
 import { COOKIE_DOT, COOKIE_DOTDOT, direntName, dirNext } from "../../fs/ramfs/dir";
-import { dataPage, dataPageForWrite, dataSeek, dataTruncate, dataWritten, RAMFS_MAX_BYTES } from "../../fs/ramfs/data";
+import { dataReadThrough, dataSeek, dataTruncate, dataWriteThrough, dataZeroPage } from "../../fs/ramfs/data";
 import { Inode, inodeGet, inodePut, inodeType, RamFs, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from "../../fs/ramfs/inode";
-import { EFAULT, EFBIG, EINVAL, EISDIR, ENOMEM, ENOSPC, ENXIO, EOVERFLOW } from "../errno";
+import { EFAULT, EINVAL, EISDIR, ENOMEM, ENOSPC, ENXIO, EOVERFLOW } from "../errno";
 import { heapAlloc, heapFree, TAG_FS } from "../mm/heap";
 import { PAGE_SIZE } from "../mm/physical";
 import { NANOS_PER_SECOND } from "../time/clock";
@@ -37,8 +37,6 @@ export class OpenNode {
   data: usize;
   dataLength: u32;
 }
-
-const zeroPage = memory.data(<i32>PAGE_SIZE, 16);
 
 export function fileInode(file: File): Inode | null {
   if (!fileIsNode(file)) return null;
@@ -126,64 +124,31 @@ function seekWithin(file: File, offset: i64, whence: u32, size: u64): i64 {
 // ---------------------------------------------------------------------------
 // Regular files
 
+function applicationCopyOut(filePage: usize, buffer: u64, bytes: usize, flags: u32): i32 {
+  return ioCopyOut(buffer, filePage, bytes, flags) < 0 ? -EFAULT : 0;
+}
+
+function applicationCopyIn(filePage: usize, buffer: u64, bytes: usize, flags: u32): i32 {
+  return ioCopyIn(filePage, buffer, bytes, flags) < 0 ? -EFAULT : 0;
+}
+
 function regularRead(file: File, buffer: u64, count: u64, position: usize, flags: u32): i64 {
-  let inode = changetype<Inode>(file.node);
   vfsLock();
   let offset = load<u64>(position);
-  let done: u64 = 0;
-  let result: i64 = 0;
-  if (offset < inode.size) {
-    if (count > inode.size - offset) count = inode.size - offset;
-    while (done < count) {
-      let at = offset + done;
-      let within = at & (PAGE - 1);
-      let chunk = PAGE - within;
-      if (chunk > count - done) chunk = count - done;
-      let page = dataPage(inode, <u32>(at / PAGE));
-      let source = page != 0 ? page + <usize>within : zeroPage;
-      if (ioCopyOut(buffer + done, source, <usize>chunk, flags) < 0) {
-        result = -EFAULT;
-        break;
-      }
-      done += chunk;
-    }
-  }
-  store<u64>(position, offset + done);
+  let result = dataReadThrough(changetype<Inode>(file.node), offset, buffer, count, applicationCopyOut, flags);
+  if (result > 0) store<u64>(position, offset + <u64>result);
   vfsUnlock();
-  return done > 0 ? <i64>done : result;
+  return result;
 }
 
 function regularWrite(file: File, buffer: u64, count: u64, position: usize, flags: u32): i64 {
   let inode = changetype<Inode>(file.node);
   vfsLock();
   let offset = (file.status & O_APPEND) != 0 ? inode.size : load<u64>(position);
-  if (offset >= RAMFS_MAX_BYTES && count > 0) {
-    vfsUnlock();
-    return -EFBIG;
-  }
-  if (count > RAMFS_MAX_BYTES - offset) count = RAMFS_MAX_BYTES - offset;
-  let done: u64 = 0;
-  let result: i64 = 0;
-  while (done < count) {
-    let at = offset + done;
-    let within = at & (PAGE - 1);
-    let chunk = PAGE - within;
-    if (chunk > count - done) chunk = count - done;
-    let page = dataPageForWrite(inode, <u32>(at / PAGE));
-    if (page == 0) {
-      result = -ENOSPC;
-      break;
-    }
-    if (ioCopyIn(page + <usize>within, buffer + done, <usize>chunk, flags) < 0) {
-      result = -EFAULT;
-      break;
-    }
-    done += chunk;
-  }
-  if (done > 0) dataWritten(inode, offset + done, vfsNow());
-  store<u64>(position, offset + done);
+  let result = dataWriteThrough(inode, offset, buffer, count, applicationCopyIn, flags, vfsNow());
+  if (result >= 0) store<u64>(position, offset + <u64>result);
   vfsUnlock();
-  return done > 0 || count == 0 ? <i64>done : result;
+  return result;
 }
 
 function regularSeek(file: File, offset: i64, whence: u32): i64 {
@@ -393,7 +358,7 @@ function zeroRead(file: File, buffer: u64, count: u64, position: usize, flags: u
   let done: u64 = 0;
   while (done < count) {
     let chunk = count - done < PAGE ? count - done : PAGE;
-    if (ioCopyOut(buffer + done, zeroPage, <usize>chunk, flags) < 0) return done > 0 ? <i64>done : -EFAULT;
+    if (ioCopyOut(buffer + done, dataZeroPage, <usize>chunk, flags) < 0) return done > 0 ? <i64>done : -EFAULT;
     done += chunk;
   }
   return <i64>done;
