@@ -102,11 +102,8 @@ static int stream(const char *host, const char *port, const char *bytes_text, co
     fprintf(stderr, "tcp_echo: BYTES and TIMEOUT_MS must be positive\n");
     return 2;
   }
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    perror("tcp_echo: connect");
-    return 1;
-  }
+  int fd = connect_to_server(&addr);
+  if (fd < 0) return 1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   static unsigned char out[BUFFER], in[BUFFER];

@@ -109,11 +109,8 @@ static int client(const char *host, const char *port, const char *seconds_text) 
     fprintf(stderr, "tcp_rr: SECONDS must be in (0, 600], not '%s'\n", seconds_text);
     return 2;
   }
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    perror("tcp_rr: connect");
-    return 1;
-  }
+  int fd = connect_to_server(&addr);
+  if (fd < 0) return 1;
   no_delay(fd);
   char byte = 'x';
   /* A few untimed transactions first: the connection's first packets. */
