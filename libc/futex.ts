@@ -35,20 +35,17 @@ function deadlineFor(timeout: u64, absolute: bool, realtime: bool): i64 {
   let seconds = load<i64>(words);
   let nanos = load<i64>(words, 8);
   if (seconds < 0 || nanos < 0 || nanos >= <i64>NANOS_PER_SECOND) return -EINVAL;
-  let now = rdtsc();
-  let wait: u64;
-  if (seconds >= <i64>(I64.MAX_VALUE / <i64>NANOS_PER_SECOND) - 1) {
-    wait = U64.MAX_VALUE;
-  } else {
-    let total = <u64>seconds * NANOS_PER_SECOND + <u64>nanos;
-    if (absolute) {
-      let current = realtime ? Clock.realtimeNanos() : Clock.monotonicNanos();
-      total = total > current ? total - current : 0;
-    }
-    wait = total;
+  if (seconds >= <i64>(I64.MAX_VALUE / <i64>NANOS_PER_SECOND) - 1) return <i64>(U64.MAX_VALUE - 1);
+  let total = <u64>seconds * NANOS_PER_SECOND + <u64>nanos;
+  if (absolute) {
+    // To monotonic time by the clocks' constant difference, then to the TSC:
+    // no clock is read, so the deadline cannot come early.
+    let offset = realtime ? Clock.realtimeOffsetNanos() : 0;
+    return <i64>Clock.tscAtMonotonic(total > offset ? total - offset : 0);
   }
-  let ticks = wait == U64.MAX_VALUE ? U64.MAX_VALUE : Clock.nanosToTicks(wait) + 1;
-  let deadline = ticks > U64.MAX_VALUE - now ? U64.MAX_VALUE - 1 : now + ticks;
+  let now = rdtsc();
+  let ticks = Clock.nanosToTicks(total) + 1;
+  let deadline = ticks > U64.MAX_VALUE - 1 - now ? U64.MAX_VALUE - 1 : now + ticks;
   return <i64>(deadline == 0 ? 1 : deadline);
 }
 

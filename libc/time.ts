@@ -148,8 +148,12 @@ export function sysClockNanosleep(clock: u64, flags: u64, request: u64, remainin
   let nanos = getTimespec(request);
   if (nanos < 0) return nanos;
   if ((flags & TIMER_ABSTIME) != 0) {
-    let now = clockNanos(id);
-    nanos = nanos > now ? nanos - now : 0;
+    // To monotonic time by the clocks' constant difference: reading the
+    // clock now and sleeping the rest would wake early by the time between.
+    let realtime = id == CLOCK_REALTIME || id == CLOCK_TAI || id == CLOCK_REALTIME_ALARM;
+    let offset = realtime ? Clock.realtimeOffsetNanos() : 0;
+    sleepUntil(Clock.tscAtMonotonic(<u64>nanos > offset ? <u64>nanos - offset : 0));
+    return 0;
   }
   sleepNanosAtLeast(nanos);
   return 0;

@@ -199,11 +199,6 @@ export function timerfdOpen(realtime: bool, status: u32): File | null {
   return file;
 }
 
-/** The clock's value now in ns (the timer's own clock). */
-function clockNow(timer: TimerFile): u64 {
-  return timer.realtime != 0 ? Clock.realtimeNanos() : Clock.monotonicNanos();
-}
-
 /**
  * timerfd_gettime into AS `out`: remaining ns at out, interval at out + 8
  * (0, 0 when disarmed).
@@ -240,8 +235,9 @@ export function timerfdSet(file: File, flags: u32, value: u64, interval: u64, ol
     let monotonicNow = Clock.monotonicNanos();
     let next: u64;
     if ((flags & TFD_TIMER_ABSTIME) != 0) {
-      // To monotonic time: the clocks differ by a constant.
-      let offset = clockNow(timer) - monotonicNow;
+      // To monotonic time: the clocks differ by a constant (taken as such,
+      // not as the difference of two readings, which would fire early).
+      let offset = timer.realtime != 0 ? Clock.realtimeOffsetNanos() : 0;
       next = value > offset ? value - offset : 0;
     } else {
       next = value > U64.MAX_VALUE - monotonicNow ? U64.MAX_VALUE : monotonicNow + value;

@@ -39,7 +39,21 @@ export class Clock {
 
   /** Nanoseconds since 1970-01-01 UTC. */
   static realtimeNanos(): u64 {
-    return Clock.rtcEpochSeconds * NANOS_PER_SECOND + (Clock.monotonicNanos() - Clock.rtcMonotonic);
+    return Clock.monotonicNanos() + Clock.realtimeOffsetNanos();
+  }
+
+  /** Realtime minus monotonic time: a constant (nothing sets or slews the
+   * wall clock). Converting an absolute realtime with it reads no clock, so
+   * no time can pass between two readings and make a deadline early. */
+  static realtimeOffsetNanos(): u64 {
+    return Clock.rtcEpochSeconds * NANOS_PER_SECOND - Clock.rtcMonotonic;
+  }
+
+  /** The TSC value from which monotonicNanos() is at least `nanos` (a deadline
+   * for an absolute monotonic time; saturates far in the future). */
+  static tscAtMonotonic(nanos: u64): u64 {
+    let ticks = Clock.nanosToTicks(nanos) + 1;
+    return ticks > U64.MAX_VALUE - 1 - Clock.bootTsc ? U64.MAX_VALUE - 1 : Clock.bootTsc + ticks;
   }
 }
 
