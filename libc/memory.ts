@@ -9,14 +9,15 @@
 // the file do not show); a writable shared file mapping is -ENODEV.
 import { applicationSpace } from "../kernel/mm/vm";
 import {
-  brk, madvise, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, mmap, mprotect, mremap, munmap,
+  brk, madvise, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, mappedRange, mmap, mprotect, mremap,
+  munmap,
 } from "../kernel/mm/mmap";
 import { PROT_READ, PROT_WRITE } from "../kernel/mm/vma";
 import { fdGet } from "../kernel/vfs/fdtable";
 import { File, fileCanRead, fileIsType, filePut, fileRead, O_ACCMODE, O_PATH, O_RDWR } from "../kernel/vfs/file";
 import { fileInode, REGULAR_OPS, ZERO_OPS } from "../kernel/vfs/nodeFile";
 import { scratchWords } from "./uaccess";
-import { EACCES, EBADF, EINVAL, ENODEV } from "./errno";
+import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM } from "./errno";
 
 export function sysMmap(address: u64, length: u64, prot: u64, flags: u64, fd: u64, offset: u64): i64 {
   if ((offset & 4095) != 0) return -EINVAL;
@@ -96,7 +97,57 @@ export function sysBrk(address: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64
   return brk(applicationSpace(), address);
 }
 
-/** mlock, munlock, mlockall, munlockall: every page stays in memory anyway (no swap). */
+const PAGE: u64 = 4096;
+const MCL_CURRENT: u64 = 1;
+const MCL_FUTURE: u64 = 2;
+const MCL_ONFAULT: u64 = 4;
+const MLOCK_ONFAULT: u64 = 1;
+const MS_ASYNC: u64 = 1;
+const MS_INVALIDATE: u64 = 2;
+const MS_SYNC: u64 = 4;
+
+/** The pages of [address, address + length), rounded out, must all be
+ * mapped: 0, -ENOMEM at a hole, `wraps` when the range wraps around. */
+function pagesMapped(address: u64, length: u64, wraps: i64): i64 {
+  let start = address & ~(PAGE - 1);
+  let last = address + length;
+  if (last < address) return wraps;
+  let end = (last + PAGE - 1) & ~(PAGE - 1);
+  if (end < last) return wraps;
+  if (end == start) return 0;
+  return mappedRange(applicationSpace(), start, end);
+}
+
+// Locking: every page stays in memory anyway (no swap), so mlock and
+// friends only check their arguments as Linux does.
+
+/** mlock and munlock: the range (rounded out to pages) must be mapped. */
 export function sysMlock(address: u64, length: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
+  return pagesMapped(address, length, -EINVAL);
+}
+
+export function sysMlock2(address: u64, length: u64, flags: u64, a3: u64, a4: u64, a5: u64): i64 {
+  if ((flags & ~MLOCK_ONFAULT) != 0) return -EINVAL;
+  return pagesMapped(address, length, -EINVAL);
+}
+
+export function sysMlockall(flags: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
+  if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) return -EINVAL;
   return 0;
+}
+
+export function sysMunlockall(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
+  return 0;
+}
+
+/**
+ * msync: nothing to write back (private mappings are private, shared file
+ * mappings are read-only), so only Linux's argument checks: a page-aligned
+ * address, known flags, not both MS_ASYNC and MS_SYNC, a mapped range.
+ */
+export function sysMsync(address: u64, length: u64, flags: u64, a3: u64, a4: u64, a5: u64): i64 {
+  if ((address & (PAGE - 1)) != 0) return -EINVAL;
+  if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0) return -EINVAL;
+  if ((flags & MS_ASYNC) != 0 && (flags & MS_SYNC) != 0) return -EINVAL;
+  return pagesMapped(address, length, -ENOMEM);
 }

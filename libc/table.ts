@@ -20,7 +20,9 @@ import {
 } from "./paths";
 import { sysChdir, sysFchdir, sysGetcwd, sysGetdents, sysGetdents64 } from "./dirs";
 import { sysSendfile } from "./sendfile";
-import { sysBrk, sysMadvise, sysMlock, sysMmap, sysMprotect, sysMremap, sysMunmap } from "./memory";
+import {
+  sysBrk, sysMadvise, sysMlock, sysMlock2, sysMlockall, sysMmap, sysMprotect, sysMremap, sysMsync, sysMunlockall, sysMunmap,
+} from "./memory";
 import {
   sysArchPrctl, sysClone, sysClone3, sysExit, sysExitGroup, sysGetgroups, sysGetpgid, sysGetpid, sysGetppid,
   sysGetRobustList, sysGettid, sysGetZero, sysPrctl, sysRseq, sysSetRobustList, sysSetTidAddress, sysUmask, sysUname,
@@ -85,7 +87,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /*  23 */ changetype<usize>("select"), changetype<usize>(<SyscallHandler>sysSelect),
   /*  24 */ changetype<usize>("sched_yield"), changetype<usize>(<SyscallHandler>sysSchedYield),
   /*  25 */ changetype<usize>("mremap"), changetype<usize>(<SyscallHandler>sysMremap),
-  /*  26 */ changetype<usize>("msync"), 0,
+  /*  26 */ changetype<usize>("msync"), changetype<usize>(<SyscallHandler>sysMsync),
   /*  27 */ changetype<usize>("mincore"), 0,
   /*  28 */ changetype<usize>("madvise"), changetype<usize>(<SyscallHandler>sysMadvise),
   /*  29 */ changetype<usize>("shmget"), 0,
@@ -210,8 +212,8 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 148 */ changetype<usize>("sched_rr_get_interval"), 0,
   /* 149 */ changetype<usize>("mlock"), changetype<usize>(<SyscallHandler>sysMlock),
   /* 150 */ changetype<usize>("munlock"), changetype<usize>(<SyscallHandler>sysMlock),
-  /* 151 */ changetype<usize>("mlockall"), changetype<usize>(<SyscallHandler>sysMlock),
-  /* 152 */ changetype<usize>("munlockall"), changetype<usize>(<SyscallHandler>sysMlock),
+  /* 151 */ changetype<usize>("mlockall"), changetype<usize>(<SyscallHandler>sysMlockall),
+  /* 152 */ changetype<usize>("munlockall"), changetype<usize>(<SyscallHandler>sysMunlockall),
   /* 153 */ changetype<usize>("vhangup"), 0,
   /* 154 */ changetype<usize>("modify_ldt"), 0,
   /* 155 */ changetype<usize>("pivot_root"), 0,
@@ -384,7 +386,7 @@ export const SYSCALLS: StaticArray<usize> = [
   /* 322 */ changetype<usize>("execveat"), 0,
   /* 323 */ changetype<usize>("userfaultfd"), 0,
   /* 324 */ changetype<usize>("membarrier"), 0,
-  /* 325 */ changetype<usize>("mlock2"), changetype<usize>(<SyscallHandler>sysMlock),
+  /* 325 */ changetype<usize>("mlock2"), changetype<usize>(<SyscallHandler>sysMlock2),
   /* 326 */ changetype<usize>("copy_file_range"), 0,
   /* 327 */ changetype<usize>("preadv2"), 0,
   /* 328 */ changetype<usize>("pwritev2"), 0,

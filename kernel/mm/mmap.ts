@@ -470,6 +470,17 @@ function adviceAllowed(vma: Vma, advice: u32): i64 {
   return 0;
 }
 
+/**
+ * Whether every page of [start, end) (page-aligned, start < end) is
+ * mapped: 0, or -ENOMEM at the first hole (what mlock and msync answer).
+ */
+export function mappedRange(space: AddressSpace, start: u64, end: u64): i64 {
+  let lockFlags = spaceLock(space);
+  let mapped = vmaRangeMapped(space, start, end);
+  spaceUnlock(space, lockFlags);
+  return mapped ? 0 : -ENOMEM;
+}
+
 export function madvise(space: AddressSpace, address: u64, length: u64, advice: u32): i64 {
   if (!adviceKnown(advice)) return -EINVAL;
   if ((address & (PAGE - 1)) != 0) return -EINVAL;

@@ -1,5 +1,5 @@
 // Memory: malloc small and large, realloc, mmap/munmap/mprotect/mremap,
-// madvise, brk; and the errors for bad arguments.
+// madvise, brk, mlock/msync; and the errors for bad arguments.
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
@@ -98,6 +98,23 @@ int main(void) {
   memset(heap, 3, 1 << 20);
   check(all_bytes((unsigned char *)heap, 1 << 20, 3), "the brk heap holds what was written");
   check(sbrk(-(1 << 20)) != (void *)-1 && sbrk(0) == before, "sbrk back down");
+
+  // Locking and msync: arguments checked as Linux does (nothing is swapped or written back).
+  unsigned char *l = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check(l != MAP_FAILED, "mmap 3 pages for mlock and msync");
+  check(mlock(l + 100, 4096) == 0 && munlock(l + 100, 4096) == 0, "mlock/munlock of a mapped range (an unaligned start rounds down)");
+  check(msync(l, 3 * 4096, MS_SYNC) == 0 && msync(l, 100, MS_ASYNC | MS_INVALIDATE) == 0, "msync of a mapped range");
+  CHECK_ERRNO(msync(l + 1, 4096, MS_SYNC), EINVAL, "msync of an unaligned address");
+  CHECK_ERRNO(msync(l, 4096, MS_SYNC | MS_ASYNC), EINVAL, "msync with MS_SYNC and MS_ASYNC");
+  CHECK_ERRNO(msync(l, 4096, 0x100), EINVAL, "msync with an unknown flag");
+  check(mlockall(MCL_CURRENT | MCL_FUTURE) == 0 && munlockall() == 0, "mlockall/munlockall");
+  CHECK_ERRNO(mlockall(0), EINVAL, "mlockall without flags");
+  CHECK_ERRNO(mlockall(~(MCL_CURRENT | MCL_FUTURE)), EINVAL, "mlockall with unknown flags");
+  munmap(l + 4096, 4096);
+  CHECK_ERRNO(mlock(l, 3 * 4096), ENOMEM, "mlock of a range with a hole");
+  CHECK_ERRNO(msync(l, 3 * 4096, MS_SYNC), ENOMEM, "msync of a range with a hole");
+  check(msync(l, 4096, MS_SYNC) == 0, "msync of the page before the hole");
+  munmap(l, 3 * 4096);
 
   // Errors.
   CHECK_ERRNO(munmap((void *)0x1001, 4096), EINVAL, "munmap of an unaligned address");
