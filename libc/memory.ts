@@ -7,6 +7,7 @@
 // zero), which is what MAP_PRIVATE promises and what ld.so needs for
 // libraries. MAP_SHARED is accepted read-only (a snapshot: later writes to
 // the file do not show); a writable shared file mapping is -ENODEV.
+import { PAGE_SIZE } from "../kernel/mm/physical";
 import { applicationSpace } from "../kernel/mm/vm";
 import {
   brk, madvise, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, mappedRange, mmap, mprotect, mremap,
@@ -97,7 +98,7 @@ export function sysBrk(address: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64
   return brk(applicationSpace(), address);
 }
 
-const PAGE: u64 = 4096;
+const PAGE: u64 = <u64>PAGE_SIZE;
 const MCL_CURRENT: u64 = 1;
 const MCL_FUTURE: u64 = 2;
 const MCL_ONFAULT: u64 = 4;
