@@ -23,6 +23,13 @@ const run = promisify(execFile);
 const PROCESS_CALLS = /\b(fork|vfork|execl|execlp|execle|execv|execvp|execvpe|execve|system|popen)\s*\(/;
 // Cancellation counts: glibc delivers it with a signal (SIGCANCEL).
 const SIGNAL_USE = /\b(sigaction|signal|kill|pthread_kill|pthread_cancel|raise|alarm|sigwait|sigwaitinfo|sigtimedwait|sigsuspend|sigqueue|sigpause|sighold|sigrelse)\s*\(|\bSIGEV_SIGNAL\b/;
+const THREAD_UNWIND = /\b(pthread_exit|pthread_cancel)\s*\(/;
+const THREAD_JOIN = /\bpthread_join\s*\(/;
+
+/** A thread unwinds (pthread_exit, cancellation) and main never joins it: see BuiltTest.exitRacesUnwind. */
+function exitRacesUnwind(source: string): boolean {
+  return THREAD_UNWIND.test(source) && !THREAD_JOIN.test(source);
+}
 
 function withoutComments(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/\/\/[^\n]*/g, " ");
@@ -120,7 +127,8 @@ export async function buildSuite(options: BuildOptions = {}): Promise<Manifest> 
       if (failure !== null) {
         excluded.push({ id: candidate.id, area: candidate.area, reason: failure });
       } else {
-        tests.push({ id: candidate.id, area: candidate.area, binary, usesSignals: SIGNAL_USE.test(sourceText(candidate.source)) });
+        const text = sourceText(candidate.source);
+        tests.push({ id: candidate.id, area: candidate.area, binary, usesSignals: SIGNAL_USE.test(text), exitRacesUnwind: exitRacesUnwind(text) });
       }
     }
   };
