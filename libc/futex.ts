@@ -3,7 +3,6 @@
 // private and shared futexes are the same (FUTEX_PRIVATE_FLAG is accepted
 // and changes nothing). The priority-inheritance operations are not
 // implemented (-ENOSYS, noted once).
-import { rdtsc } from "../arch/x86_64/cpu";
 import {
   FUTEX_BITSET_MATCH_ANY, futexRequeue, futexWait, futexWake, futexWakeOp,
 } from "../kernel/sync/futex";
@@ -37,16 +36,7 @@ function deadlineFor(timeout: u64, absolute: bool, realtime: bool): i64 {
   if (seconds < 0 || nanos < 0 || nanos >= <i64>NANOS_PER_SECOND) return -EINVAL;
   if (seconds >= <i64>(I64.MAX_VALUE / <i64>NANOS_PER_SECOND) - 1) return <i64>(U64.MAX_VALUE - 1);
   let total = <u64>seconds * NANOS_PER_SECOND + <u64>nanos;
-  if (absolute) {
-    // To monotonic time by the clocks' constant difference, then to the TSC:
-    // no clock is read, so the deadline cannot come early.
-    let offset = realtime ? Clock.realtimeOffsetNanos() : 0;
-    return <i64>Clock.tscAtMonotonic(total > offset ? total - offset : 0);
-  }
-  let now = rdtsc();
-  let ticks = Clock.nanosToTicks(total) + 1;
-  let deadline = ticks > U64.MAX_VALUE - 1 - now ? U64.MAX_VALUE - 1 : now + ticks;
-  return <i64>(deadline == 0 ? 1 : deadline);
+  return <i64>(absolute ? Clock.tscAtMonotonic(Clock.monotonicAt(total, realtime)) : Clock.deadlineIn(total));
 }
 
 export function sysFutex(address: u64, operation: u64, value: u64, timeout: u64, address2: u64, value3: u64): i64 {

@@ -4,9 +4,8 @@
 // at boot plus that (TAI has no leap-second offset set, as on a Linux whose
 // NTP daemon never set one). CPU-time clocks count the TSC ticks a thread
 // (or every thread of the process) ran. Resolution: 1 ns for all.
-import { rdtsc } from "../arch/x86_64/cpu";
 import { appProcessTicks, appThreadTicks, APP_PID, currentApp } from "../kernel/app";
-import { sleepUntil } from "../kernel/sched/sleep";
+import { sleepNanos, sleepUntil } from "../kernel/sched/sleep";
 import { Clock, NANOS_PER_SECOND } from "../kernel/time/clock";
 import { copyIn, copyOut, putU64, scratchWords } from "./uaccess";
 import { EFAULT, EINVAL, ENOTSUP } from "./errno";
@@ -112,20 +111,12 @@ export function sysTime(result: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64
   return <i64>seconds;
 }
 
-/** Sleeps `nanos` ns, at least: the deadline is rounded up a tick. */
-function sleepNanosAtLeast(nanos: i64): void {
-  if (nanos <= 0) return;
-  let ticks = Clock.nanosToTicks(<u64>nanos) + 1;
-  let now = rdtsc();
-  let deadline = ticks > U64.MAX_VALUE - now ? U64.MAX_VALUE : now + ticks;
-  sleepUntil(deadline);
-}
 
 /** Nothing interrupts a sleep (signals are not delivered yet), so `remaining` is never written. */
 export function sysNanosleep(request: u64, remaining: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
   let nanos = getTimespec(request);
   if (nanos < 0) return nanos;
-  sleepNanosAtLeast(nanos);
+  if (nanos > 0) sleepNanos(<u64>nanos);
   return 0;
 }
 
@@ -148,13 +139,10 @@ export function sysClockNanosleep(clock: u64, flags: u64, request: u64, remainin
   let nanos = getTimespec(request);
   if (nanos < 0) return nanos;
   if ((flags & TIMER_ABSTIME) != 0) {
-    // To monotonic time by the clocks' constant difference: reading the
-    // clock now and sleeping the rest would wake early by the time between.
     let realtime = id == CLOCK_REALTIME || id == CLOCK_TAI || id == CLOCK_REALTIME_ALARM;
-    let offset = realtime ? Clock.realtimeOffsetNanos() : 0;
-    sleepUntil(Clock.tscAtMonotonic(<u64>nanos > offset ? <u64>nanos - offset : 0));
+    sleepUntil(Clock.tscAtMonotonic(Clock.monotonicAt(<u64>nanos, realtime)));
     return 0;
   }
-  sleepNanosAtLeast(nanos);
+  if (nanos > 0) sleepNanos(<u64>nanos);
   return 0;
 }

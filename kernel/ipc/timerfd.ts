@@ -235,10 +235,7 @@ export function timerfdSet(file: File, flags: u32, value: u64, interval: u64, ol
     let monotonicNow = Clock.monotonicNanos();
     let next: u64;
     if ((flags & TFD_TIMER_ABSTIME) != 0) {
-      // To monotonic time: the clocks differ by a constant (taken as such,
-      // not as the difference of two readings, which would fire early).
-      let offset = timer.realtime != 0 ? Clock.realtimeOffsetNanos() : 0;
-      next = value > offset ? value - offset : 0;
+      next = Clock.monotonicAt(value, timer.realtime != 0);
     } else {
       next = value > U64.MAX_VALUE - monotonicNow ? U64.MAX_VALUE : monotonicNow + value;
     }

@@ -24,7 +24,7 @@ import {
 } from "../sync/mutex";
 import { ETIMEDOUT, WaitQueue, waitQueueInit, waitQueueSleep, waitQueueWake } from "../sync/waitqueue";
 import { Clock } from "../time/clock";
-import { Timer, timerCancel, timerListIntact, timerStart } from "../time/timer";
+import { Timer, timerCancel, timerListHolds, timerListIntact, timerStart } from "../time/timer";
 import { SelfTest } from "./report";
 
 const MILLI: u64 = 1_000_000;
@@ -115,19 +115,6 @@ function onPulse(arg: usize): void {
   if (atomicLoad32(pulseStop) == 0) timerStart(changetype<Timer>(pulseTimer), rdtsc() + Clock.nanosToTicks(20_000), onPulse, 0);
 }
 
-/** Whether `timer` is in this CPU's list (walked with a bound). */
-function inTimerList(timer: usize): bool {
-  let flags = interruptsSave();
-  let t = perCpu(0).timerHead;
-  let found = false;
-  for (let steps = 0; t != 0 && steps < 1000 && !found; steps++) {
-    found = t == timer;
-    t = changetype<Timer>(t).next;
-  }
-  interruptsRestore(flags);
-  return found;
-}
-
 // The thread re-arms the same timer while interrupts do: an interrupt
 // between timerStart's cancel and its insertion used to insert the timer
 // twice (a cycle, or the timers between the two places lost), which once
@@ -152,7 +139,7 @@ function testTimerRearmRace(): void {
   sleepNanos(MILLI);
   if (intact) intact = timerListIntact(perCpu(0));
   let kept = true;
-  for (let i: u32 = 0; i < SENTINELS; i++) kept = kept && inTimerList(sentinels + <usize>i * 64);
+  for (let i: u32 = 0; i < SENTINELS; i++) kept = kept && timerListHolds(perCpu(0), changetype<Timer>(sentinels + <usize>i * 64));
   if (intact) {
     timerCancel(changetype<Timer>(pulseTimer));
     timerCancel(changetype<Timer>(raceTimer));

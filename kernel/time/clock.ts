@@ -32,9 +32,12 @@ export class Clock {
     return Clock.ticksToNanos(rdtsc() - Clock.bootTsc);
   }
 
-  /** TSC value `nanos` from now, for timer deadlines. */
+  /** The TSC value by which at least `nanos` have passed from now: rounded
+   * up a tick, so a wait never ends early; saturates far in the future. */
   static deadlineIn(nanos: u64): u64 {
-    return rdtsc() + Clock.nanosToTicks(nanos);
+    let now = rdtsc();
+    let ticks = Clock.nanosToTicks(nanos) + 1;
+    return ticks > U64.MAX_VALUE - 1 - now ? U64.MAX_VALUE - 1 : now + ticks;
   }
 
   /** Nanoseconds since 1970-01-01 UTC. */
@@ -47,6 +50,17 @@ export class Clock {
    * no time can pass between two readings and make a deadline early. */
   static realtimeOffsetNanos(): u64 {
     return Clock.rtcEpochSeconds * NANOS_PER_SECOND - Clock.rtcMonotonic;
+  }
+
+  /**
+   * An absolute time on the realtime clock (or, with `realtime` false, the
+   * monotonic one) as monotonic time (0 if before boot). It uses the clocks'
+   * constant difference and reads no clock: computing "deadline - now" from
+   * two readings would end a wait early by whatever passed between them.
+   */
+  static monotonicAt(absolute: u64, realtime: bool): u64 {
+    let offset = realtime ? Clock.realtimeOffsetNanos() : 0;
+    return absolute > offset ? absolute - offset : 0;
   }
 
   /** The TSC value from which monotonicNanos() is at least `nanos` (a deadline

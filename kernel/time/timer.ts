@@ -135,23 +135,35 @@ export function timerInterrupt(): void {
   }
 }
 
-/** Whether `cpu`'s timer list is sound: finite (no cycle), sorted, every
- * entry armed and belonging to that CPU (self-tests and diagnostics). */
-export function timerListIntact(cpu: PerCpu): bool {
+// The self-tests' and diagnostics' view of a CPU's timer list, under its
+// lock: -1 if it is not sound (a cycle, out of order, an entry disarmed or
+// another CPU's), else 1 if `find` is in it and 0 if not.
+function inspectList(cpu: PerCpu, find: usize): i32 {
   let flags = spinLock(lockOf(cpu));
-  let intact = true;
+  let result: i32 = 0;
   let steps: u32 = 0;
   let previous: u64 = 0;
   let t = cpu.timerHead;
   while (t != 0) {
     let timer = changetype<Timer>(t);
     if (++steps > 1_000_000 || timer.cpu != cpu.index || timer.armed == 0 || timer.deadline < previous) {
-      intact = false;
+      result = -1;
       break;
     }
+    if (t == find) result = 1;
     previous = timer.deadline;
     t = timer.next;
   }
   spinUnlock(lockOf(cpu), flags);
-  return intact;
+  return result;
+}
+
+/** Whether `cpu`'s timer list is sound: finite, sorted, every entry armed and that CPU's. */
+export function timerListIntact(cpu: PerCpu): bool {
+  return inspectList(cpu, 0) >= 0;
+}
+
+/** Whether `cpu`'s timer list is sound and holds `timer`. */
+export function timerListHolds(cpu: PerCpu, timer: Timer): bool {
+  return inspectList(cpu, changetype<usize>(timer)) == 1;
 }
